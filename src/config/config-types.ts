@@ -1,0 +1,51 @@
+/**
+ * The app's sidecar configuration: sidecars.yml in the app root, or the same document in the
+ * SIDECARS_YML environment variable. These are the validated, normalised shapes the rest of the
+ * buildpack works with; config/load.ts turns the raw YAML into them.
+ */
+
+/** Where a value came from, for error messages: `sidecars.yml:7` or `$SIDECARS_YML:3`. */
+export interface Origin {
+  file: string;
+  line?: number;
+}
+
+/** A sidecar taken from the buildpack's manifest.yml dependencies. */
+export interface DependencySource {
+  kind: 'dependency';
+  dependency: string;
+  /** Version pattern (`1.x`, `1.2.3`); undefined means the manifest's default_versions. */
+  version?: string;
+}
+
+/** A sidecar downloaded from any URL, pinned by its sha256. */
+export interface UriSource {
+  kind: 'uri';
+  uri: string;
+  sha256: string;
+}
+
+export type SidecarSource = DependencySource | UriSource;
+
+export interface SidecarConfig {
+  /** Unique per app; becomes launch.yml `type` and the install dir name. */
+  name: string;
+  source: SidecarSource;
+  /** Run in the sidecar's install dir; undefined means the dependency's default command. */
+  command?: string;
+  /** undefined means the dependency's default, else [web]. */
+  processTypes?: string[];
+  /** Megabytes; undefined means the dependency's default (required in the end). */
+  memoryMb?: number;
+  /** Exported for this sidecar only. */
+  env: Record<string, string>;
+  origin: Origin;
+}
+
+export interface AppSidecarConfig {
+  sidecars: SidecarConfig[];
+  /** The app's web command when this buildpack is the final one (a binary app plus sidecars). */
+  command?: string;
+  /** Which documents were read, for the log. */
+  sources: string[];
+}

@@ -1,0 +1,53 @@
+/**
+ * The buildpack's own manifest.yml, in the libbuildpack format (cf-contract section 5), plus one
+ * key of ours: `sidecar_defaults`, the command/memory/process types a dependency runs with when
+ * the app's sidecars.yml does not say.
+ */
+
+export interface ManifestDependency {
+  name: string;
+  version: string;
+  uri: string;
+  sha256: string;
+  /** Stacks the artifact runs on; absent in a stack-specific cached zip (top-level `stack:`). */
+  cf_stacks?: string[];
+  source?: string;
+  source_sha256?: string;
+  /** Path inside the buildpack of the packaged artifact (cached zips only). */
+  file?: string;
+}
+
+export interface DefaultVersion {
+  name: string;
+  /** A version pattern such as `1.2.x`. */
+  version: string;
+}
+
+export interface DeprecationDate {
+  name: string;
+  /** A version line such as `22.x.x`. */
+  version_line: string;
+  /** ISO date, `YYYY-MM-DD`. */
+  date: string;
+  link?: string;
+}
+
+/** How a sidecar taken from a manifest dependency runs unless the app overrides it. */
+export interface SidecarDefaults {
+  command: string;
+  memory?: string;
+  process_types?: string[];
+  env?: Record<string, string>;
+}
+
+export interface BuildpackManifest {
+  language: string;
+  /** Set only in a stack-specific cached zip; Cloud Controller reads it at create-buildpack. */
+  stack?: string;
+  default_versions: DefaultVersion[];
+  dependency_deprecation_dates: DeprecationDate[];
+  dependencies: ManifestDependency[];
+  include_files?: string[];
+  pre_package?: string;
+  sidecar_defaults?: Record<string, SidecarDefaults>;
+}

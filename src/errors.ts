@@ -1,0 +1,53 @@
+/**
+ * Errors and exit codes.
+ *
+ * A UserError is something the app developer or operator can fix (a bad sidecars.yml, a checksum
+ * that does not match, an unreachable download). cli.ts prints it as one `**ERROR**` line with no
+ * stack. Anything else is a bug or an environment failure and is reported as such.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  /** Staging failed for a reason the user can fix; also "not detected" for bin/detect. */
+  userError: 1,
+  /** Staging failed because of a bug or an unexpected environment failure. */
+  internalError: 2,
+} as const;
+
+export interface UserErrorDetails {
+  /** The file (or env var, written as `$NAME`) the problem is in. */
+  file?: string;
+  /** 1-based line in that file. */
+  line?: number;
+  /** The key path, e.g. `sidecars[1].memory`. */
+  key?: string;
+  /** A sentence on how to fix it. */
+  hint?: string;
+}
+
+export class UserError extends Error {
+  readonly details: UserErrorDetails;
+
+  constructor(message: string, details: UserErrorDetails = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UserError';
+    this.details = details;
+  }
+
+  /** `sidecars.yml:7: sidecars[1].memory: "lots" is not a size like 256M` */
+  get location(): string {
+    const { file, line, key } = this.details;
+    const where = file ? (line ? `${file}:${line}` : file) : '';
+    return [where, key].filter(Boolean).join(': ');
+  }
+
+  /** The full one-line text printed after `**ERROR** `. */
+  describe(): string {
+    const location = this.location;
+    return location ? `${location}: ${this.message}` : this.message;
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
