@@ -8,7 +8,15 @@ import { join, posix } from 'node:path';
 import { UserError } from '../errors.js';
 
 /** Used when manifest.yml has no `include_files`. */
-export const DEFAULT_INCLUDE_FILES = ['bin', 'dist', 'manifest.yml', 'VERSION', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+export const DEFAULT_INCLUDE_FILES = [
+  'bin',
+  'dist',
+  'manifest.yml',
+  'VERSION',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+];
 
 export interface BuildpackFile {
   /** Path relative to the buildpack root, `/`-separated. */
@@ -23,14 +31,19 @@ export async function listBuildpackFiles(root: string, includeFiles: string[]): 
   for (const [index, entry] of includeFiles.entries()) {
     const rel = posix.normalize(entry).replace(/\/+$/, '');
     if (rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) {
-      throw new UserError(`"${entry}" is outside the buildpack`, { file: 'manifest.yml', key: `include_files[${index}]` });
+      throw new UserError(`"${entry}" is outside the buildpack`, {
+        file: 'manifest.yml',
+        key: `include_files[${index}]`,
+      });
     }
     const found = await walk(root, rel).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
       throw new UserError(`"${entry}" does not exist`, {
         file: 'manifest.yml',
         key: `include_files[${index}]`,
-        hint: entry.startsWith('dist/') ? 'the bundle is built by scripts/build.mjs; check its output names' : 'remove it from include_files or add the file',
+        hint: entry.startsWith('dist/')
+          ? 'the bundle is built by scripts/build.mjs; check its output names'
+          : 'remove it from include_files or add the file',
       });
     });
     for (const f of found) files.set(f.path, f);

@@ -52,7 +52,8 @@ export async function writeDeterministicZip(entries: ZipEntry[], dest: string): 
 
 function assertUnique(sorted: ZipEntry[]): void {
   for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.path === sorted[i - 1]?.path) throw new Error(`failed to write zip: ${sorted[i]?.path} is listed twice`);
+    if (sorted[i]?.path === sorted[i - 1]?.path)
+      throw new Error(`failed to write zip: ${sorted[i]?.path} is listed twice`);
   }
 }
 

@@ -39,7 +39,8 @@ export async function cachedDependency(
   const label = `${dependency.name} ${dependency.version}`;
   const existing = await sizeOf(dest);
   if (existing !== undefined) {
-    if ((await sha256OfFile(dest)) === dependency.sha256) return { path: dest, bytes: existing, from: 'cache' };
+    if ((await sha256OfFile(dest)) === dependency.sha256)
+      return { path: dest, bytes: existing, from: 'cache' };
     await rm(dest, { force: true });
     events.onReplaced?.(dest);
   }

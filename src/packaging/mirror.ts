@@ -21,7 +21,9 @@ export type Source = { kind: 'file'; path: string } | { kind: 'url'; url: string
 export function parseMirror(value: string, cwd: string): Mirror {
   if (/^https?:\/\//i.test(value)) return { kind: 'url', prefix: value.replace(/\/+$/, '') };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new UserError(`mirror "${value}" is neither an http(s) URL nor a directory`, { hint: 'give a directory path or an http:// or https:// prefix' });
+    throw new UserError(`mirror "${value}" is neither an http(s) URL nor a directory`, {
+      hint: 'give a directory path or an http:// or https:// prefix',
+    });
   }
   return { kind: 'directory', path: isAbsolute(value) ? value : resolve(cwd, value) };
 }
@@ -30,7 +32,9 @@ export function parseMirror(value: string, cwd: string): Mirror {
 export function sourceFor(dependency: ManifestDependency, mirror: Mirror | undefined): Source {
   const name = uriBasename(dependency.uri);
   if (!mirror) return { kind: 'url', url: dependency.uri };
-  return mirror.kind === 'directory' ? { kind: 'file', path: join(mirror.path, name) } : { kind: 'url', url: `${mirror.prefix}/${name}` };
+  return mirror.kind === 'directory'
+    ? { kind: 'file', path: join(mirror.path, name) }
+    : { kind: 'url', url: `${mirror.prefix}/${name}` };
 }
 
 /**
@@ -43,10 +47,13 @@ export function assertDistinctBasenames(dependencies: ManifestDependency[]): voi
     const name = uriBasename(d.uri);
     const other = seen.get(name);
     if (other !== undefined && other !== d.uri) {
-      throw new UserError(`two dependencies share the file name "${name}" (${other} and ${d.uri}), so a mirror cannot serve both`, {
-        file: 'manifest.yml',
-        hint: 'package without --mirror, or give one of the artifacts another file name',
-      });
+      throw new UserError(
+        `two dependencies share the file name "${name}" (${other} and ${d.uri}), so a mirror cannot serve both`,
+        {
+          file: 'manifest.yml',
+          hint: 'package without --mirror, or give one of the artifacts another file name',
+        },
+      );
     }
     seen.set(name, d.uri);
   }

@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 
 export const USAGE = `usage: scripts/package.sh [--cached] [--stack STACK | --any-stack] [--version V] [--output DIR]
-                          [--mirror DIR|URL] [--cache-dir DIR]
+                          [--mirror DIR|URL] [--cache-dir DIR] [--source DIR]
        scripts/package.sh --verify ZIP [--app DIR] [--stack STACK] [--offline | --online]
 
   --cached         carry every dependency for the stack in the zip (offline staging)
@@ -17,6 +17,7 @@ export const USAGE = `usage: scripts/package.sh [--cached] [--stack STACK | --an
                    uri (default: $SIDECAR_BUILDPACK_MIRROR, else the manifest uris)
   --cache-dir DIR  download cache kept between runs (default: $SIDECAR_BUILDPACK_CACHE, else
                    $XDG_CACHE_HOME/sidecar-buildpack or ~/.cache/sidecar-buildpack)
+  --source DIR     package this buildpack tree instead of the repository (its dist/ as is)
   --verify ZIP     unpack ZIP and stage the fixture app with it, without node on PATH; a cached
                    zip stages with all network refused. Then checks launch.yml.
   --app DIR        the app --verify stages (default: fixtures/apps/config-server-app)
@@ -31,6 +32,7 @@ export interface PackageCommand {
   output?: string;
   mirror?: string;
   cacheDir?: string;
+  source?: string;
 }
 
 export interface VerifyCommand {
@@ -49,15 +51,26 @@ export type PackagerEnv = Record<string, string | undefined>;
 export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerCommand {
   const flags = new Set<string>();
   const values = new Map<string, string>();
-  const valued = ['--stack', '--version', '--output', '--mirror', '--cache-dir', '--verify', '--app'];
+  const valued = [
+    '--stack',
+    '--version',
+    '--output',
+    '--mirror',
+    '--cache-dir',
+    '--source',
+    '--verify',
+    '--app',
+  ];
   const booleans = ['--cached', '--any-stack', '--offline', '--online', '--help', '-h'];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
-    const [name, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     if (valued.includes(name)) {
       const value = inline ?? argv[++i];
-      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw usageError(`${name} needs a value`);
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--')))
+        throw usageError(`${name} needs a value`);
       values.set(name, value);
     } else if (booleans.includes(name) && inline === undefined) {
       flags.add(name);
@@ -66,13 +79,17 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
     }
   }
   if (flags.has('--help') || flags.has('-h')) return { command: 'help' };
-  if (values.has('--stack') && flags.has('--any-stack')) throw usageError('--stack and --any-stack exclude each other');
+  if (values.has('--stack') && flags.has('--any-stack'))
+    throw usageError('--stack and --any-stack exclude each other');
 
   const zip = values.get('--verify');
   if (zip !== undefined) {
-    for (const f of ['--cached', '--any-stack']) if (flags.has(f)) throw usageError(`${f} does not apply to --verify`);
-    for (const v of ['--version', '--output', '--mirror', '--cache-dir']) if (values.has(v)) throw usageError(`${v} does not apply to --verify`);
-    if (flags.has('--offline') && flags.has('--online')) throw usageError('--offline and --online exclude each other');
+    for (const f of ['--cached', '--any-stack'])
+      if (flags.has(f)) throw usageError(`${f} does not apply to --verify`);
+    for (const v of ['--version', '--output', '--mirror', '--cache-dir', '--source'])
+      if (values.has(v)) throw usageError(`${v} does not apply to --verify`);
+    if (flags.has('--offline') && flags.has('--online'))
+      throw usageError('--offline and --online exclude each other');
     return {
       command: 'verify',
       zip,
@@ -81,7 +98,8 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
       offline: flags.has('--offline') ? true : flags.has('--online') ? false : undefined,
     };
   }
-  for (const f of ['--offline', '--online']) if (flags.has(f)) throw usageError(`${f} applies only to --verify`);
+  for (const f of ['--offline', '--online'])
+    if (flags.has(f)) throw usageError(`${f} applies only to --verify`);
   if (values.has('--app')) throw usageError('--app applies only to --verify');
   return {
     command: 'package',
@@ -91,6 +109,7 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
     output: values.get('--output'),
     mirror: values.get('--mirror') ?? nonEmpty(env.SIDECAR_BUILDPACK_MIRROR),
     cacheDir: values.get('--cache-dir') ?? nonEmpty(env.SIDECAR_BUILDPACK_CACHE),
+    source: values.get('--source'),
   };
 }
 

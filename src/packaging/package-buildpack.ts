@@ -20,6 +20,7 @@ import { assertDistinctBasenames, sourceFor, type Mirror } from './mirror.js';
 import { planPackage } from './package-plan.js';
 import { zipName } from './zip-name.js';
 import { formatBytes } from './format-bytes.js';
+import { downloadProgress } from './download-progress.js';
 
 export interface PackageRequest {
   /** The buildpack source tree (the repository root, with dist/ already bundled). */
@@ -56,19 +57,32 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
 
   const entries: ZipEntry[] = files
     .filter((f) => f.path !== 'manifest.yml' && f.path !== 'VERSION')
-    .map((f) => ({ path: f.path, source: { file: f.absolute }, executable: f.executable, compress: !isCompressed(f.path) }));
+    .map((f) => ({
+      path: f.path,
+      source: { file: f.absolute },
+      executable: f.executable,
+      compress: !isCompressed(f.path),
+    }));
   entries.push(textEntry('manifest.yml', plan.manifest ? manifestYaml(plan.manifest) : manifestText));
   entries.push(textEntry('VERSION', `${version}\n`));
 
   for (const { dependency, path } of plan.downloads) {
     const source = sourceFor(dependency, request.mirror);
     const where = source.kind === 'file' ? source.path : displayUrl(source.url);
-    log.detail(`${dependency.name} ${dependency.version} (${(dependency.cf_stacks ?? []).join(', ') || 'any stack'}) <- ${where}`);
+    log.detail(
+      `${dependency.name} ${dependency.version} (${(dependency.cf_stacks ?? []).join(', ') || 'any stack'}) <- ${where}`,
+    );
     const started = Date.now();
-    const fetched = await cachedDependency(dependency, source, request.cacheDir, request.transport, {
+    const transport = {
+      ...request.transport,
+      onProgress: downloadProgress(`${dependency.name} ${dependency.version}`, (l) => log.detail(l)),
+    };
+    const fetched = await cachedDependency(dependency, source, request.cacheDir, transport, {
       onReplaced: (p) => log.warning(`cached copy ${p} failed its sha256 check; fetching it again`),
     });
-    log.detail(`  ${formatBytes(fetched.bytes)} from ${fetched.from}, sha256 verified (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    log.detail(
+      `  ${formatBytes(fetched.bytes)} from ${fetched.from}, sha256 verified (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+    );
     entries.push({ path, source: { file: fetched.path }, executable: false, compress: !isCompressed(path) });
   }
 

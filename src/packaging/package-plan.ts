@@ -38,14 +38,21 @@ export function planPackage(manifest: BuildpackManifest, request: PlanRequest): 
   const { cached, stack } = request;
   if (stack !== undefined) assertKnownStack(manifest, stack);
 
-  const kept = manifest.dependencies.filter((d) => stack === undefined || (d.cf_stacks ?? []).includes(stack));
+  const kept = manifest.dependencies.filter(
+    (d) => stack === undefined || (d.cf_stacks ?? []).includes(stack),
+  );
   if (cached) assertHasRuntime(kept, stack);
   if (!cached && stack === undefined) return { downloads: [] };
 
-  const downloads: PlannedDownload[] = cached ? kept.map((d) => ({ dependency: d, path: packagedPath(d.uri) })) : [];
-  const dependencies = kept.map((d) => rewriteDependency(d, { stack, file: cached ? packagedPath(d.uri) : undefined }));
+  const downloads: PlannedDownload[] = cached
+    ? kept.map((d) => ({ dependency: d, path: packagedPath(d.uri) }))
+    : [];
+  const dependencies = kept.map((d) =>
+    rewriteDependency(d, { stack, file: cached ? packagedPath(d.uri) : undefined }),
+  );
 
-  const rewritten: BuildpackManifest = stack === undefined ? { ...manifest, dependencies } : withStack(manifest, stack, dependencies);
+  const rewritten: BuildpackManifest =
+    stack === undefined ? { ...manifest, dependencies } : withStack(manifest, stack, dependencies);
   return { manifest: rewritten, downloads };
 }
 
@@ -66,23 +73,34 @@ function assertKnownStack(manifest: BuildpackManifest, stack: string): void {
 
 function assertHasRuntime(dependencies: ManifestDependency[], stack: string | undefined): void {
   if (!dependencies.some((d) => d.name === RUNTIME_DEPENDENCY)) {
-    throw new UserError(`no "${RUNTIME_DEPENDENCY}" dependency${stack ? ` for stack ${stack}` : ''}: a cached zip must carry the Node runtime the bin/ scripts run on`, {
-      file: 'manifest.yml',
-      key: 'dependencies',
-      hint: `add a ${RUNTIME_DEPENDENCY} entry${stack ? ` with cf_stacks: [${stack}]` : ''}`,
-    });
+    throw new UserError(
+      `no "${RUNTIME_DEPENDENCY}" dependency${stack ? ` for stack ${stack}` : ''}: a cached zip must carry the Node runtime the bin/ scripts run on`,
+      {
+        file: 'manifest.yml',
+        key: 'dependencies',
+        hint: `add a ${RUNTIME_DEPENDENCY} entry${stack ? ` with cf_stacks: [${stack}]` : ''}`,
+      },
+    );
   }
 }
 
 /** Puts `stack:` right after `language:`, where readers of the zip's manifest look first. */
-function withStack(manifest: BuildpackManifest, stack: string, dependencies: ManifestDependency[]): BuildpackManifest {
+function withStack(
+  manifest: BuildpackManifest,
+  stack: string,
+  dependencies: ManifestDependency[],
+): BuildpackManifest {
   const { language, stack: _previous, ...rest } = manifest;
   return { language, stack, ...rest, dependencies };
 }
 
-function rewriteDependency(d: ManifestDependency, change: { stack: string | undefined; file: string | undefined }): ManifestDependency {
+function rewriteDependency(
+  d: ManifestDependency,
+  change: { stack: string | undefined; file: string | undefined },
+): ManifestDependency {
   const { cf_stacks, ...rest } = d;
-  const out: ManifestDependency = change.stack === undefined && cf_stacks ? { ...rest, cf_stacks } : { ...rest };
+  const out: ManifestDependency =
+    change.stack === undefined && cf_stacks ? { ...rest, cf_stacks } : { ...rest };
   if (change.file !== undefined) out.file = change.file;
   return out;
 }
