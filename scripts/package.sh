@@ -12,11 +12,13 @@ if [[ ! -x $root/node_modules/.bin/tsx ]]; then
   exit 1
 fi
 
-# --verify checks a zip as it is; packaging starts from a freshly bundled dist/.
+# Packaging the repository starts from a freshly bundled dist/. --verify checks a zip as it is, and
+# --source packages another tree with its own dist/, so neither rebuilds (nor rewrites our dist/
+# under a test run that is reading it).
 bundle=true
 for arg in "$@"; do
   case $arg in
-    --verify | --verify=* | --help | -h) bundle=false ;;
+    --verify | --verify=* | --source | --source=* | --help | -h) bundle=false ;;
   esac
 done
 if [[ $bundle == true ]]; then

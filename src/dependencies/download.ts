@@ -107,7 +107,9 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     hashing.on('data', armTimer);
     const { onProgress } = options;
     if (onProgress) {
-      hashing.on('data', () => onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined));
+      hashing.on('data', () =>
+        onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
+      );
     }
     await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {

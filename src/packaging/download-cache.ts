@@ -14,6 +14,7 @@ import { download, type TransportOptions } from '../dependencies/download.js';
 import { checksumMismatch, sha256OfFile } from '../dependencies/verify.js';
 import type { Source } from './mirror.js';
 import { uriBasename } from './packaged-path.js';
+import { displayUrl } from '../log/redact.js';
 
 export interface FetchReport {
   path: string;
@@ -49,7 +50,20 @@ export async function cachedDependency(
     await copyVerified(source.path, dest, dependency.sha256, label);
     return { path: dest, bytes: (await sizeOf(dest)) ?? 0, from: 'mirror directory' };
   }
-  const { bytes } = await download({ url: source.url, dest, sha256: dependency.sha256, label }, transport);
+  const { bytes } = await download(
+    { url: source.url, dest, sha256: dependency.sha256, label },
+    transport,
+  ).catch((error: unknown) => {
+    if (
+      !(error instanceof UserError) ||
+      source.mirror === undefined ||
+      error.message.includes('sha256 mismatch')
+    )
+      throw error;
+    throw new UserError(`mirror ${displayUrl(source.mirror)}: ${error.message}`, {
+      hint: `check that the mirror is up and serves ${uriBasename(dependency.uri)}`,
+    });
+  });
   return { path: dest, bytes, from: 'download' };
 }
 

@@ -15,7 +15,7 @@ import { uriBasename } from './packaged-path.js';
 export type Mirror = { kind: 'directory'; path: string } | { kind: 'url'; prefix: string };
 
 /** Where to read one dependency's bytes from. */
-export type Source = { kind: 'file'; path: string } | { kind: 'url'; url: string };
+export type Source = { kind: 'file'; path: string } | { kind: 'url'; url: string; mirror?: string };
 
 /** `--mirror` / `$SIDECAR_BUILDPACK_MIRROR`: an http(s) URL is a prefix, anything else a directory. */
 export function parseMirror(value: string, cwd: string): Mirror {
@@ -34,7 +34,7 @@ export function sourceFor(dependency: ManifestDependency, mirror: Mirror | undef
   if (!mirror) return { kind: 'url', url: dependency.uri };
   return mirror.kind === 'directory'
     ? { kind: 'file', path: join(mirror.path, name) }
-    : { kind: 'url', url: `${mirror.prefix}/${name}` };
+    : { kind: 'url', url: `${mirror.prefix}/${name}`, mirror: mirror.prefix };
 }
 
 /**

@@ -122,6 +122,8 @@ export async function verifyZip(request: VerifyRequest, log: Logger): Promise<Ve
       );
       const stagingMs = Date.now() - started;
       const stagingLog = result.all ?? '';
+      log.detail('Staging log:');
+      log.table(stagingLog.trimEnd().split('\n'));
       const attempts = trap?.attempts ?? 0;
       if (result.exitCode !== 0 || attempts > 0) {
         throw new UserError(
@@ -129,19 +131,18 @@ export async function verifyZip(request: VerifyRequest, log: Logger): Promise<Ve
             (attempts > 0
               ? `; it tried to reach the network ${attempts} time(s) although the zip should stage offline`
               : ''),
-          { hint: `staging log:\n${indent(stagingLog)}` },
+          { hint: 'see the staging log above' },
         );
       }
       const launchText = await readFile(join(dirs.deps, '0', 'launch.yml'), 'utf8').catch(() => {
         throw new UserError(`staging with ${basename(request.zip)} wrote no launch.yml`, {
-          hint: `staging log:\n${indent(stagingLog)}`,
+          hint: 'see the staging log above',
         });
       });
       const { launch, problems } = checkLaunchYml(launchText, dirs.deps);
       if (!launch || problems.length) {
-        throw new UserError(`the launch.yml staging wrote would be rejected: ${problems.join('; ')}`, {
-          hint: `launch.yml:\n${indent(launchText)}`,
-        });
+        log.table(['launch.yml:', ...launchText.trimEnd().split('\n')]);
+        throw new UserError(`the launch.yml staging wrote would be rejected: ${problems.join('; ')}`);
       }
       for (const p of launch.processes) {
         const sidecarFor = p.platforms?.cloudfoundry?.sidecar_for;
@@ -166,12 +167,4 @@ async function canUnshareNetwork(): Promise<boolean> {
 
 function notABuildpack(zip: string): never {
   throw new UserError(`${zip} has no manifest.yml at its root: not a buildpack zip`);
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((l) => `         ${l}`)
-    .join('\n');
 }
