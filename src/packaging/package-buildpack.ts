@@ -70,7 +70,7 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
     const source = sourceFor(dependency, request.mirror);
     const where = source.kind === 'file' ? source.path : displayUrl(source.url);
     log.detail(
-      `${dependency.name} ${dependency.version} (${(dependency.cf_stacks ?? []).join(', ') || 'any stack'}) <- ${where}`,
+      `Fetching ${dependency.name} ${dependency.version} (${(dependency.cf_stacks ?? []).join(', ') || 'any stack'}) from ${where}`,
     );
     const started = Date.now();
     const transport = {
