@@ -54,14 +54,9 @@ export async function cachedDependency(
     { url: source.url, dest, sha256: dependency.sha256, label },
     transport,
   ).catch((error: unknown) => {
-    if (
-      !(error instanceof UserError) ||
-      source.mirror === undefined ||
-      error.message.includes('sha256 mismatch')
-    )
-      throw error;
+    if (!(error instanceof UserError) || source.mirror === undefined) throw error;
     throw new UserError(`mirror ${displayUrl(source.mirror)}: ${error.message}`, {
-      hint: `check that the mirror is up and serves ${uriBasename(dependency.uri)}`,
+      hint: `check that the mirror is up and serves the file manifest.yml pins, as ${uriBasename(dependency.uri)}`,
     });
   });
   return { path: dest, bytes, from: 'download' };
