@@ -228,6 +228,30 @@ describe('package.sh --cached', () => {
     expect(result.launch.processes.map((p) => p.type)).toEqual(['config-server']);
   });
 
+  it('prints progress lines while a slow download runs', async () => {
+    for (const a of [artifacts.node, artifacts.sidecar]) {
+      const bytes = await readFile(a?.path ?? '');
+      server.route(`/slow/${a?.uri.slice(a.uri.lastIndexOf('/') + 1)}`, async (_req, res) => {
+        res.writeHead(200, { 'content-length': bytes.length });
+        res.write(bytes.subarray(0, 100));
+        if (a?.name === 'node') await new Promise((r) => setTimeout(r, 2300));
+        res.end(bytes.subarray(100));
+      });
+    }
+    const { result } = await packaged([
+      '--cached',
+      '--stack',
+      'cflinuxfs4',
+      '--source',
+      mirroredSource,
+      '--cache-dir',
+      await tempDir('c-'),
+      '--mirror',
+      `${server.url}/slow`,
+    ]);
+    expect(result.stdout).toMatch(/\n {9}node 22\.23\.1: \d+ B of \d+ B \(100%\)\n/);
+  });
+
   it('packages every stack’s dependencies with --any-stack, keeping cf_stacks', async () => {
     const { zip, name } = await packaged([
       '--cached',
