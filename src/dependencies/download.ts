@@ -33,6 +33,8 @@ export interface TransportOptions {
   allowInsecureRedirects: boolean;
   /** Told about each retry, for a log line. */
   onRetry?: (message: string) => void;
+  /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
 }
 
 export const DEFAULT_TRANSPORT: TransportOptions = {
@@ -100,10 +102,16 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     const response = await openFollowingRedirects(request.url, options, controller.signal);
     const body = response.body;
     if (!body) throw new Error('empty response body');
+    const expectedLength = Number(response.headers.get('content-length') ?? NaN);
     const hashing = new HashingStream();
     hashing.on('data', armTimer);
+    const { onProgress } = options;
+    if (onProgress) {
+      hashing.on('data', () =>
+        onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
+      );
+    }
     await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
-    const expectedLength = Number(response.headers.get('content-length') ?? NaN);
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }
