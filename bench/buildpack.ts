@@ -1,0 +1,111 @@
+/**
+ * The buildpack and apps the bench stages with: a copy of this repository's bin/, dist/ and
+ * VERSION (the real shims and bundle), with a manifest.yml listing a node runtime and the bench's
+ * sidecar, either packaged (`file:`, as in the cached zip) or to be downloaded.
+ */
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { cp, link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { ManifestDependency } from '../src/dependencies/manifest-types.js';
+import { sha256OfFile } from './artifacts.js';
+import type { Workspace } from './workspace.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..');
+export const SIDECAR_DEPENDENCY = 'bench-sidecar';
+export const NODE_VERSION = '22.23.1';
+
+export interface NodeRuntime {
+  /** The .tgz the shims bootstrap from (bin/node at its root). */
+  tarball: string;
+  sha256: string;
+  /** The node binary it runs. */
+  node: string;
+}
+
+/**
+ * A node runtime tarball in the layout of the Cloud Foundry builds. `copy: false` makes bin/node
+ * a symlink to `node` (tiny, for runs where the runtime is already unpacked); `copy: true` packs
+ * the binary itself, so a first staging pays the real download and unpack.
+ */
+export async function makeNodeRuntime(ws: Workspace, node: string, copy: boolean): Promise<NodeRuntime> {
+  const dir = await ws.dir('node-runtime');
+  await mkdir(join(dir, 'tree', 'bin'), { recursive: true });
+  const target = join(dir, 'tree', 'bin', 'node');
+  if (copy) await cp(node, target);
+  else await symlink(node, target);
+  const tarball = join(dir, `node_${NODE_VERSION}_linux_x64_cflinuxfs4.tgz`);
+  const tar = spawnSync('tar', ['-czf', tarball, '-C', join(dir, 'tree'), '.']);
+  if (tar.status !== 0) throw new Error(`failed to pack the node runtime: ${String(tar.stderr)}`);
+  return { tarball, sha256: await sha256OfFile(tarball), node };
+}
+
+export interface BenchBuildpackOptions {
+  nodeUri: string;
+  nodeSha256: string;
+  sidecar: { uri: string; sha256: string; packagedFile?: string };
+}
+
+/** A buildpack dir; with `packagedFile`, the sidecar sits at dependencies/<md5 of uri>/<basename>. */
+export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOptions): Promise<string> {
+  const dir = await ws.dir('buildpack');
+  for (const entry of ['bin', 'dist', 'VERSION'])
+    await cp(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
+  const sidecar: ManifestDependency = {
+    name: SIDECAR_DEPENDENCY,
+    version: '1.0.0',
+    uri: options.sidecar.uri,
+    sha256: options.sidecar.sha256,
+    cf_stacks: ['cflinuxfs4'],
+  };
+  if (options.sidecar.packagedFile) {
+    const file = join('dependencies', md5(sidecar.uri), basename(new URL(sidecar.uri).pathname));
+    await mkdir(join(dir, file, '..'), { recursive: true });
+    await link(options.sidecar.packagedFile, join(dir, file));
+    sidecar.file = file;
+  }
+  const node: ManifestDependency = {
+    name: 'node',
+    version: NODE_VERSION,
+    uri: options.nodeUri,
+    sha256: options.nodeSha256,
+    cf_stacks: ['cflinuxfs4'],
+  };
+  const manifest = {
+    language: 'sidecar',
+    dependencies: [node, sidecar],
+    include_files: await includeFiles(),
+  };
+  await writeFile(join(dir, 'manifest.yml'), stringify(manifest));
+  return dir;
+}
+
+/** The repository manifest's include_files, so that packaging the bench buildpack ships the same. */
+async function includeFiles(): Promise<string[]> {
+  const text = await readFile(join(REPO_ROOT, 'manifest.yml'), 'utf8');
+  return ((parse(text) as { include_files?: string[] }).include_files ?? []).filter((f) =>
+    ['bin/', 'dist/', 'manifest.yml', 'VERSION'].some((p) => f.startsWith(p)),
+  );
+}
+
+/** An app whose sidecars.yml names the bench sidecar, or (`sidecars: false`) none at all. */
+export async function makeApp(ws: Workspace, sidecars: boolean): Promise<string> {
+  const dir = await ws.dir(sidecars ? 'app' : 'app-plain');
+  await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
+  if (sidecars) {
+    await writeFile(
+      join(dir, 'sidecars.yml'),
+      stringify({
+        sidecars: [
+          { name: 'bench', dependency: SIDECAR_DEPENDENCY, command: './bench-sidecar', memory: '64M' },
+        ],
+      }),
+    );
+  }
+  return dir;
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}

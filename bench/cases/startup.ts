@@ -1,0 +1,77 @@
+/**
+ * Item 4: what the shim, the runtime bootstrap (runtime already unpacked) and loading the bundle
+ * cost on top of starting node: bin/detect and a supply with nothing to do, against `node -e 0`
+ * with the same node binary.
+ */
+import { join } from 'node:path';
+import { makeApp, makeBuildpack } from '../buildpack.js';
+import type { BenchContext } from '../context.js';
+import { compare, type Command } from '../measure.js';
+import type { Row } from '../report.js';
+import { supplyCommand } from '../staging.js';
+import { pairedRatio, summarize } from '../stats.js';
+import type { NodeRuntimeServed } from './runtime.js';
+
+export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed): Promise<Row[]> {
+  const buildpack = await makeBuildpack(ctx.ws, {
+    nodeUri: runtime.uri,
+    nodeSha256: runtime.sha256,
+    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
+  });
+  const withSidecars = await makeApp(ctx.ws, true);
+  const plain = await makeApp(ctx.ws, false);
+  const nodeE0: Command = { label: 'node -e 0', file: ctx.node, args: ['-e', '0'], env: ctx.env };
+  const subjects: { measurement: string; command: Command }[] = [
+    {
+      measurement: 'bin/detect, app with sidecars.yml and a Procfile (detects)',
+      command: {
+        label: 'bin/detect',
+        file: join(buildpack, 'bin', 'detect'),
+        args: [withSidecars],
+        env: ctx.env,
+      },
+    },
+    {
+      measurement: 'bin/detect, app without sidecars.yml (declines)',
+      command: {
+        label: 'bin/detect',
+        file: join(buildpack, 'bin', 'detect'),
+        args: [plain],
+        env: ctx.env,
+        expectExit: 1,
+      },
+    },
+    {
+      measurement: 'bin/supply, app without sidecars.yml (no-op)',
+      command: supplyCommand('no-op supply', {
+        buildpack,
+        app: plain,
+        cacheDir: await ctx.ws.dir('cache'),
+        depsDir: join(await ctx.ws.dir('deps'), 'deps'),
+        env: ctx.env,
+        expectLaunchYml: false,
+      }),
+    },
+  ];
+  const rows: Row[] = [];
+  for (const { measurement, command } of subjects) {
+    ctx.progress(`4: ${measurement}`);
+    const result = await compare(command, nodeE0, {
+      warmup: ctx.plan.warmup + 2,
+      runs: ctx.plan.startupRuns,
+    });
+    const ours = result.subject.map((s) => s.wallMs);
+    const floor = result.baseline.map((s) => s.wallMs);
+    rows.push({
+      item: 4,
+      measurement,
+      unit: 'ms',
+      ours: summarize(ours),
+      baselineLabel: 'node -e 0',
+      baseline: summarize(floor),
+      ratio: pairedRatio(ours, floor),
+      target: { kind: 'ratio', value: 1.3 },
+    });
+  }
+  return rows;
+}
