@@ -7,8 +7,6 @@
 import { open, chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { UnpackBudget } from './limits.js';
-import { extractTar } from './tar.js';
-import { extractZip } from './zip.js';
 
 export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.xz' | 'zip' | 'binary';
 
@@ -52,12 +50,18 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
   const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}.unpacking`);
   await mkdir(temp, { recursive: true });
   try {
-    if (kind === 'zip') await extractZip(request.archivePath, request.name, temp, request.budget);
-    else if (kind === 'binary') {
+    // The unpacker of each format is imported only when an artifact needs it (start-up cost).
+    if (kind === 'zip') {
+      const { extractZip } = await import('./zip.js');
+      await extractZip(request.archivePath, request.name, temp, request.budget);
+    } else if (kind === 'binary') {
       const target = join(temp, request.binaryName);
       await copyFile(request.archivePath, target);
       await chmod(target, 0o755);
-    } else await extractTar(request.archivePath, request.name, temp, request.budget, kind === 'tar.xz');
+    } else {
+      const { extractTar } = await import('./tar.js');
+      await extractTar(request.archivePath, request.name, temp, request.budget, kind === 'tar.xz');
+    }
     await rm(request.dest, { recursive: true, force: true });
     await rename(temp, request.dest);
     return kind;

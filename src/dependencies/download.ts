@@ -6,6 +6,10 @@
  * - follows redirects itself, refusing an https -> http downgrade unless allowed;
  * - goes through HTTP(S)_PROXY unless NO_PROXY says otherwise;
  * - deletes the temp file whatever happens.
+ *
+ * node-fetch and the proxy agents are imported on the first download only: with them come http,
+ * https, tls and a third of the bundle, which detect, release and a staging that finds everything
+ * packaged or cached never use (bench item 4: start-up cost).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -13,9 +17,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import fetch, { type Response } from 'node-fetch';
+import type { Response } from 'node-fetch';
 import { UserError } from '../errors.js';
 import { displayUrl } from '../log/redact.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
@@ -139,6 +141,7 @@ async function openFollowingRedirects(
   // to the origin they were given for, never to a redirect target elsewhere.
   const origin = current.origin;
   const authorization = basicAuth(current);
+  const { default: fetch } = await import('node-fetch');
   for (let hop = 0; hop <= options.maxRedirects; hop++) {
     const target = new URL(current.href);
     target.username = '';
@@ -146,7 +149,7 @@ async function openFollowingRedirects(
     const response = await fetch(target.href, {
       redirect: 'manual',
       signal,
-      agent: agentFor(current, options.proxyEnv),
+      agent: await agentFor(current, options.proxyEnv),
       headers: {
         'user-agent': 'sidecar-buildpack',
         ...(authorization && current.origin === origin ? { authorization } : {}),
@@ -185,13 +188,16 @@ function basicAuth(url: URL): string | undefined {
 
 const agents = new Map<string, Agent>();
 
-function agentFor(target: URL, env: ProxyEnv): Agent | undefined {
+async function agentFor(target: URL, env: ProxyEnv): Promise<Agent | undefined> {
   const proxy = proxyFor(target, env);
   if (!proxy) return undefined;
   const key = `${target.protocol}${proxy}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = target.protocol === 'https:' ? new HttpsProxyAgent(proxy) : new HttpProxyAgent(proxy);
+    agent =
+      target.protocol === 'https:'
+        ? new (await import('https-proxy-agent')).HttpsProxyAgent(proxy)
+        : new (await import('http-proxy-agent')).HttpProxyAgent(proxy);
     agents.set(key, agent);
   }
   return agent;
