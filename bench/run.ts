@@ -20,7 +20,8 @@ import { Workspace } from './workspace.js';
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const plan = { ...(options.quick ? QUICK_PLAN : FULL_PLAN) };
+  if (options.supplySizesMb) plan.supplySizesMb = options.supplySizesMb;
   const wants = (item: number) => options.only.size === 0 || options.only.has(item);
   const ws = new Workspace();
   const server = await startCountingServer();

@@ -60,7 +60,8 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
       await chmod(target, 0o755);
     } else {
       const { extractTar } = await import('./tar.js');
-      await extractTar(request.archivePath, request.name, temp, request.budget, kind === 'tar.xz');
+      const compression = kind === 'tar.xz' ? 'xz' : kind === 'tar.gz' ? 'gzip' : 'none';
+      await extractTar(request.archivePath, request.name, temp, request.budget, compression);
     }
     await rm(request.dest, { recursive: true, force: true });
     await rename(temp, request.dest);
