@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
-import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime, FIXTURES } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { makeNodeRuntimeTarball } from '../support/node-runtime.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
@@ -92,6 +92,34 @@ describe('node runtime bootstrap', () => {
     expect(result.stderr).toContain('- offline file: not packaged');
     expect(result.stderr).toMatch(/- download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404/);
     expect(result.stderr).toContain('- node on PATH: none');
+  });
+
+  it('picks the highest node version listed for the stack, comparing versions as numbers', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server, version: '22.9.0' }, dependencies: [] });
+    const newer = await serveNodeRuntime(server, '22.10.0');
+    const otherStack = { ...(await serveNodeRuntime(server, '24.0.0')), cf_stacks: ['cflinuxfs5'] };
+    await editManifest(buildpack, (m) => m.dependencies.push(newer, otherStack));
+    const result = await runPhase(buildpack, 'detect', [(await stagingDirs(APP)).buildDir]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stderr).toContain('Using Node.js 22.10.0 for staging (downloaded, sha256 verified)');
+  });
+
+  it('leaves an app without sidecar config alone without bootstrapping node', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.uri = `${server.url}/never-fetched/node.tgz`;
+    });
+    const dirs = await stagingDirs();
+    const detect = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    expect([detect.exitCode, detect.stdout]).toEqual([1, '']);
+    expect(detect.stderr).toContain('no sidecars.yml or $SIDECARS_YML');
+    const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(supply.exitCode, supply.all).toBe(0);
+    expect(supply.stdout).toMatch(
+      /^-----> Sidecar Buildpack \S+\n {7}No sidecars\.yml or \$SIDECARS_YML; nothing to install$/,
+    );
+    expect(server.hits('/never-fetched')).toEqual([]);
   });
 
   it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {
