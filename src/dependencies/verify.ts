@@ -1,13 +1,29 @@
 /** sha256 checks, computed by streaming so that large artifacts are never held in memory. */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 
+const HASH_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads the file through one reused buffer. A read stream would allocate a new buffer per chunk,
+ * and V8 frees such off-heap buffers only every 64 MB or so: hashing a large sidecar would add
+ * that much to the peak memory of supply (bench item 3), where this adds 1 MiB.
+ */
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 
