@@ -89,20 +89,21 @@ async function includeFiles(): Promise<string[]> {
   );
 }
 
-/** An app whose sidecars.yml names the bench sidecar, or (`sidecars: false`) none at all. */
-export async function makeApp(ws: Workspace, sidecars: boolean): Promise<string> {
-  const dir = await ws.dir(sidecars ? 'app' : 'app-plain');
+/**
+ * `sidecar`: sidecars.yml names the bench sidecar. `empty`: sidecars.yml lists none, so the phases
+ * run the bundle and find nothing to do. `none`: no sidecars.yml at all, which the shims answer
+ * without starting node.
+ */
+export type AppKind = 'sidecar' | 'empty' | 'none';
+
+export async function makeApp(ws: Workspace, kind: AppKind): Promise<string> {
+  const dir = await ws.dir(`app-${kind}`);
   await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
-  if (sidecars) {
-    await writeFile(
-      join(dir, 'sidecars.yml'),
-      stringify({
-        sidecars: [
-          { name: 'bench', dependency: SIDECAR_DEPENDENCY, command: './bench-sidecar', memory: '64M' },
-        ],
-      }),
-    );
-  }
+  const sidecars =
+    kind === 'sidecar'
+      ? [{ name: 'bench', dependency: SIDECAR_DEPENDENCY, command: './bench-sidecar', memory: '64M' }]
+      : [];
+  if (kind !== 'none') await writeFile(join(dir, 'sidecars.yml'), stringify({ sidecars }));
   return dir;
 }
 

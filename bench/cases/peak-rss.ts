@@ -1,7 +1,7 @@
 /**
  * Item 3: peak RSS of the supply process (and the children it waits for) while it installs an
  * incompressible sidecar, packaged and downloaded, at growing sizes. Streaming means it stays
- * flat: the baseline column is a no-op supply (the runtime's own footprint).
+ * flat: the baseline column is supply with nothing to install (node and the bundle alone).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ export async function benchPeakRss(ctx: BenchContext, runtime: NodeRuntimeServed
   const depsDir = join(await ctx.ws.dir('deps'), 'deps');
   const noop = await noopSupplyRss(ctx, runtime, cacheDir, depsDir, rssFile);
   const rows: Row[] = [];
-  const app = await makeApp(ctx.ws, true);
+  const app = await makeApp(ctx.ws, 'sidecar');
   for (const mb of ctx.plan.rssSizesMb) {
     const archive = await ctx.artifact(mb, 'random');
     const uri = ctx.server.serve(`/sidecars/random-${mb}/bench-sidecar.tgz`, archive.path);
@@ -49,7 +49,7 @@ export async function benchPeakRss(ctx: BenchContext, runtime: NodeRuntimeServed
         measurement: `peak RSS of supply, ${mb} MB incompressible sidecar, ${packaged ? 'packaged' : 'downloaded'}`,
         unit: 'MB',
         ours: summarize(peaks),
-        baselineLabel: 'no-op supply',
+        baselineLabel: 'supply, empty sidecars list',
         baseline: noop,
         target: { kind: 'max', value: 100 },
       });
@@ -73,9 +73,9 @@ async function noopSupplyRss(
     nodeSha256: runtime.sha256,
     sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
   });
-  const command = supplyCommand('no-op supply', {
+  const command = supplyCommand('supply, empty sidecars list', {
     buildpack,
-    app: await makeApp(ctx.ws, false),
+    app: await makeApp(ctx.ws, 'empty'),
     cacheDir,
     depsDir,
     env: ctx.env,

@@ -28,7 +28,7 @@ export async function benchRestage(
   const cacheDir = await ctx.ws.dir('cache');
   const run = {
     buildpack,
-    app: await makeApp(ctx.ws, true),
+    app: await makeApp(ctx.ws, 'sidecar'),
     cacheDir,
     depsDir: join(await ctx.ws.dir('deps'), 'deps'),
     env: ctx.env,

@@ -23,7 +23,7 @@ export async function benchSupply(
   const archive = await ctx.artifact(sizeMb, 'binary');
   const label = `${(archive.bytes / MB).toFixed(0)} MB .tgz`;
   const uri = ctx.server.serve(`/sidecars/bench-${sizeMb}/bench-sidecar.tgz`, archive.path);
-  const app = await makeApp(ctx.ws, true);
+  const app = await makeApp(ctx.ws, 'sidecar');
   const runs = { warmup: ctx.plan.warmup, runs: ctx.plan.supplyRuns(sizeMb) };
   const rows: Row[] = [];
 
