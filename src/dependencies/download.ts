@@ -12,8 +12,7 @@
  * packaged or cached never use (bench item 4: start-up cost).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -113,7 +112,14 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
         onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
       );
     }
-    await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
+    // Create the temp file before streaming: a stream that opens it lazily could create it after
+    // the cleanup below has run, leaving a partial file behind.
+    const file = await open(temp, 'wx', 0o644);
+    try {
+      await pipeline(body, hashing, file.createWriteStream(), { signal: controller.signal });
+    } finally {
+      await file.close().catch(() => undefined);
+    }
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }
