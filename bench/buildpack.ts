@@ -13,6 +13,11 @@ import { sha256OfFile } from './artifacts.js';
 import type { Workspace } from './workspace.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
+/**
+ * Where the staged bin/, dist/ and VERSION come from: this checkout, or $BENCH_BUILDPACK (e.g. an
+ * older commit unpacked with `git archive`) to compare two versions on the same machine.
+ */
+const SUBJECT_ROOT = process.env.BENCH_BUILDPACK ? resolve(process.env.BENCH_BUILDPACK) : REPO_ROOT;
 export const SIDECAR_DEPENDENCY = 'bench-sidecar';
 export const NODE_VERSION = '22.23.1';
 
@@ -51,7 +56,7 @@ export interface BenchBuildpackOptions {
 export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOptions): Promise<string> {
   const dir = await ws.dir('buildpack');
   for (const entry of ['bin', 'dist', 'VERSION'])
-    await cp(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
+    await cp(join(SUBJECT_ROOT, entry), join(dir, entry), { recursive: true });
   const sidecar: ManifestDependency = {
     name: SIDECAR_DEPENDENCY,
     version: '1.0.0',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures staging against the physical floor (see bench/README.md), prints a
+ * `npm run bench`: measures staging against the physical floor (README, Performance), prints a
  * markdown table and writes it to bench/results.md (`--quick`: tiny sizes, to prove it runs).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -79,7 +79,7 @@ function environmentNote(ctx: BenchContext, started: Date, loadBefore: number): 
   const cpu = cpus();
   return [
     `Run ${started.toISOString().slice(0, 16)}Z, ${ctx.plan.quick ? 'quick' : 'full'} plan; node ${process.version}` +
-      ` for the bench, staging runtime ${ctx.node}; ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'};` +
+      ` for the bench, staging runtime ${ctx.node}${process.env.BENCH_BUILDPACK ? `, buildpack from ${process.env.BENCH_BUILDPACK}` : ''}; ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'};` +
       ` load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end (the machine is shared).`,
     'Times are wall clock from spawn to exit. Each ratio is the median (min-max) of per-pair ratios: subject and',
     'baseline ran back to back, alternating which went first, after a warm-up; the machine is shared,',
