@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { artifactStore, FULL_PLAN, QUICK_PLAN, type BenchContext } from './context.js';
 import { benchPackaging } from './cases/packaging.js';
 import { benchPeakRss } from './cases/peak-rss.js';
@@ -53,7 +54,7 @@ async function main(): Promise<number> {
     await ctx.forget(largest, 'binary');
     if (wants(3)) rows.push(...(await benchPeakRss(ctx, link)));
 
-    const report = [
+    const text = [
       `# Benchmark results${plan.quick ? ' (--quick: tiny sizes, not meaningful)' : ''}`,
       '',
       markdownTable(rows),
@@ -61,6 +62,8 @@ async function main(): Promise<number> {
       environmentNote(ctx, started, loadBefore),
       '',
     ].join('\n');
+    // Formatted as the repository's prettier would (aligned columns), so results.md passes lint.
+    const report = await format(text, { ...(await resolveConfig(options.out)), parser: 'markdown' });
     console.log(report);
     await mkdir(dirname(options.out), { recursive: true });
     await writeFile(options.out, report);
