@@ -1,0 +1,66 @@
+/**
+ * Supply's run-time step: copies the bash of src/runtime/ into the droplet and writes runtime.json.
+ *
+ *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
+ *                                     supervise.sh credentials.sh runtime.json
+ *   DEPS_DIR/INDEX/profile.d/sidecar_buildpack.sh   copy of profile.sh (libbuildpack final
+ *                                                   buildpacks copy it to ../profile.d)
+ *   BUILD_DIR/.profile.d/sidecar_buildpack.sh       copy of profile.sh (always sourced, also
+ *                                                   under the Ruby Java buildpack v4)
+ *
+ * Both profile.d copies are the same script; the first one sourced does the work and the second
+ * returns at once (see profile.sh). Files are written through a temp name and a rename.
+ */
+import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RuntimeJson } from './runtime-types.js';
+
+/** The scripts shipped in the buildpack under src/runtime/ (manifest include_files lists the dir). */
+export const RUNTIME_SCRIPTS = [
+  'profile.sh',
+  'memory-guard.sh',
+  'ready-wait.sh',
+  'probe.sh',
+  'supervise.sh',
+  'credentials.sh',
+] as const;
+export const RUNTIME_DIR_NAME = 'sidecar_runtime';
+export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
+
+/** `$DEPS_DIR/0/sidecar_runtime`, as a launch command names it (expanded at run time). */
+export function runtimeDirAtLaunch(depsIdx: string): string {
+  return `$DEPS_DIR/${depsIdx}/${RUNTIME_DIR_NAME}`;
+}
+
+export interface InstallRuntimeTarget {
+  /** The buildpack's root: scripts come from <dir>/src/runtime. */
+  buildpackDir: string;
+  buildDir: string;
+  depsDir: string;
+  depsIdx: string;
+}
+
+export async function installRuntime(target: InstallRuntimeTarget, runtime: RuntimeJson): Promise<void> {
+  const source = join(target.buildpackDir, 'src', 'runtime');
+  const dest = join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME);
+  await mkdir(dest, { recursive: true });
+  for (const script of RUNTIME_SCRIPTS) {
+    await copyFile(join(source, script), join(dest, script)).catch((error: unknown) => {
+      throw new Error(`failed to install the run-time script ${script} from ${source}`, { cause: error });
+    });
+    await chmod(join(dest, script), 0o755);
+  }
+  await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
+
+  const profile = await readFile(join(source, 'profile.sh'), 'utf8');
+  for (const dir of [join(target.depsDir, target.depsIdx, 'profile.d'), join(target.buildDir, '.profile.d')]) {
+    await mkdir(dir, { recursive: true });
+    await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
+  }
+}
+
+async function writeAtomically(path: string, content: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, content);
+  await rename(temp, path);
+}

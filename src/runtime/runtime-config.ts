@@ -1,0 +1,95 @@
+/**
+ * Builds runtime.json (src/runtime/runtime-types.ts) from the planned sidecars, and the staging
+ * advice on memory. Pure: data in, data out; install-runtime.ts writes the files.
+ */
+import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
+import { formatMb } from '../config/size.js';
+import { jvmMinimumMb } from './jvm-memory.js';
+import { RUNTIME_JSON_VERSION, type RuntimeJson, type RuntimeSidecar } from './runtime-types.js';
+
+/** What the run time needs to know of a sidecar (a subset of the launch plan). */
+export interface RuntimeSidecarInput {
+  name: string;
+  processTypes: string[];
+  memoryMb: number;
+  runtime?: SidecarRuntimeOptions;
+}
+
+export function buildRuntimeJson(sidecars: RuntimeSidecarInput[]): RuntimeJson {
+  const json: RuntimeJson = { version: RUNTIME_JSON_VERSION, processTypes: {}, sidecars: {} };
+  for (const sidecar of sidecars) {
+    for (const type of sidecar.processTypes) {
+      const entry = (json.processTypes[type] ??= { sidecarMemoryMb: 0, sidecars: [] });
+      entry.sidecarMemoryMb += sidecar.memoryMb;
+      entry.sidecars.push(sidecar.name);
+    }
+    json.sidecars[sidecar.name] = runtimeSidecar(sidecar);
+  }
+  return json;
+}
+
+function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
+  const { ready, health, stop, credentials } = sidecar.runtime ?? {};
+  return {
+    processTypes: [...sidecar.processTypes],
+    memoryMb: sidecar.memoryMb,
+    ...(ready
+      ? { ready: { ...ready.probe, timeoutSeconds: ready.timeoutSeconds, onTimeout: ready.onTimeout } }
+      : {}),
+    ...(health
+      ? {
+          health: {
+            ...health.probe,
+            intervalSeconds: health.intervalSeconds,
+            timeoutSeconds: health.timeoutSeconds,
+            failureThreshold: health.failureThreshold,
+            startPeriodSeconds: health.startPeriodSeconds,
+          },
+        }
+      : {}),
+    ...(stop ? { stop: { graceSeconds: stop.graceSeconds } } : {}),
+    ...(credentials && credentials.length > 0
+      ? { credentials: credentials.map((c) => ({ by: c.by, value: c.value, env: { ...c.env } })) }
+      : {}),
+  };
+}
+
+/** True when the sidecar's launch command must run under supervise.sh. */
+export function needsSupervisor(runtime: SidecarRuntimeOptions | undefined): boolean {
+  return Boolean(runtime?.health || runtime?.stop || (runtime?.credentials?.length ?? 0) > 0);
+}
+
+export interface MemoryAdvice {
+  /** Detail lines: what each process type must have, always printed. */
+  details: string[];
+  /** Warnings: process types whose memory certainly leaves a JVM too little. */
+  warnings: string[];
+}
+
+/**
+ * Staging cannot see an app's run-time memory: MEMORY_LIMIT at staging is the staging memory,
+ * which Cloud Controller sets to at least the app's memory (and at least 1G). So: a detail line per
+ * process type with the memory a JVM app needs there, and a warning when even the staging memory
+ * minus the sidecars leaves a JVM less than a sane minimum (then the app's memory does too).
+ */
+export function memoryAdvice(runtime: RuntimeJson, stagingMemoryMb: number | undefined): MemoryAdvice {
+  const minimum = jvmMinimumMb();
+  const details: string[] = [];
+  const warnings: string[] = [];
+  for (const [type, entry] of Object.entries(runtime.processTypes)) {
+    const needed = entry.sidecarMemoryMb + minimum;
+    details.push(
+      `Process type ${type}: sidecars reserve ${formatMb(entry.sidecarMemoryMb)}; a JVM app needs at least ${formatMb(needed)} there (${formatMb(minimum)} for a typical JVM)`,
+    );
+    if (stagingMemoryMb !== undefined && stagingMemoryMb - entry.sidecarMemoryMb < minimum) {
+      warnings.push(
+        `The sidecars of process type ${type} reserve ${formatMb(entry.sidecarMemoryMb)} of at most ${formatMb(stagingMemoryMb)}: a JVM would get less than ${formatMb(Math.max(0, stagingMemoryMb - entry.sidecarMemoryMb))}, below the ${formatMb(minimum)} a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give ${type} at least ${formatMb(needed)}: \`cf scale APP -m ${scaleArgument(needed)}\` or \`memory:\` in manifest.yml, or lower the sidecars' memory.`,
+      );
+    }
+  }
+  return { details, warnings };
+}
+
+function scaleArgument(mb: number): string {
+  return mb <= 1024 ? '1G' : mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
+}
