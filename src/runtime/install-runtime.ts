@@ -53,7 +53,10 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
   await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
 
   const profile = await readFile(join(source, 'profile.sh'), 'utf8');
-  for (const dir of [join(target.depsDir, target.depsIdx, 'profile.d'), join(target.buildDir, '.profile.d')]) {
+  for (const dir of [
+    join(target.depsDir, target.depsIdx, 'profile.d'),
+    join(target.buildDir, '.profile.d'),
+  ]) {
     await mkdir(dir, { recursive: true });
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
