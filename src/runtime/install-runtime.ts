@@ -13,7 +13,10 @@
  */
 import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RUNTIME_DIR_NAME } from './runtime-config.js';
 import type { RuntimeJson } from './runtime-types.js';
+
+export { RUNTIME_DIR_NAME };
 
 /** The scripts shipped in the buildpack under src/runtime/ (manifest include_files lists the dir). */
 export const RUNTIME_SCRIPTS = [
@@ -24,13 +27,7 @@ export const RUNTIME_SCRIPTS = [
   'supervise.sh',
   'credentials.sh',
 ] as const;
-export const RUNTIME_DIR_NAME = 'sidecar_runtime';
 export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
-
-/** `$DEPS_DIR/0/sidecar_runtime`, as a launch command names it (expanded at run time). */
-export function runtimeDirAtLaunch(depsIdx: string): string {
-  return `$DEPS_DIR/${depsIdx}/${RUNTIME_DIR_NAME}`;
-}
 
 export interface InstallRuntimeTarget {
   /** The buildpack's root: scripts come from <dir>/src/runtime. */
@@ -60,6 +57,15 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     await mkdir(dir, { recursive: true });
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
+}
+
+/** Everything installRuntime writes, for supply's clean-up after a failure. */
+export function runtimePaths(target: Omit<InstallRuntimeTarget, 'buildpackDir'>): string[] {
+  return [
+    join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME),
+    join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),
+    join(target.buildDir, '.profile.d', PROFILE_SCRIPT_NAME),
+  ];
 }
 
 async function writeAtomically(path: string, content: string): Promise<void> {

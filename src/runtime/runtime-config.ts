@@ -7,6 +7,14 @@ import { formatMb } from '../config/size.js';
 import { jvmMinimumMb } from './jvm-memory.js';
 import { RUNTIME_JSON_VERSION, type RuntimeJson, type RuntimeSidecar } from './runtime-types.js';
 
+/** DEPS_DIR/INDEX/<this>: the scripts and runtime.json. */
+export const RUNTIME_DIR_NAME = 'sidecar_runtime';
+
+/** `$DEPS_DIR/0/sidecar_runtime`, as a launch command names it (expanded at run time). */
+export function runtimeDirAtLaunch(depsIdx: string): string {
+  return `$DEPS_DIR/${depsIdx}/${RUNTIME_DIR_NAME}`;
+}
+
 /** What the run time needs to know of a sidecar (a subset of the launch plan). */
 export interface RuntimeSidecarInput {
   name: string;
@@ -88,6 +96,29 @@ export function memoryAdvice(runtime: RuntimeJson, stagingMemoryMb: number | und
     }
   }
   return { details, warnings };
+}
+
+/** One line per sidecar with run-time options, for the staging log. */
+export function runtimeFeatureLines(runtime: RuntimeJson): string[] {
+  const probe = (p: { kind: string; url?: string; port?: number }) =>
+    p.kind === 'http' ? `http ${p.url}` : `tcp ${p.port}`;
+  const lines: string[] = [];
+  for (const [name, s] of Object.entries(runtime.sidecars)) {
+    const parts: string[] = [];
+    if (s.ready)
+      parts.push(`ready: ${probe(s.ready)} within ${s.ready.timeoutSeconds}s, else ${s.ready.onTimeout}`);
+    if (s.health)
+      parts.push(
+        `health: ${probe(s.health)} every ${s.health.intervalSeconds}s, stop after ${s.health.failureThreshold} failures`,
+      );
+    if (s.stop) parts.push(`stop: outlives the app by up to ${s.stop.graceSeconds}s`);
+    if (s.credentials)
+      parts.push(
+        `credentials: ${s.credentials.map((c) => `${Object.keys(c.env).join(',')} from ${c.by} "${c.value}"`).join('; ')}`,
+      );
+    if (parts.length > 0) lines.push(`${name}: ${parts.join('; ')}`);
+  }
+  return lines;
 }
 
 function scaleArgument(mb: number): string {
