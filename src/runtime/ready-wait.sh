@@ -30,18 +30,25 @@ sidecar_bp_ready_wait() {
     return 0
   }
   [[ -n $checks ]] || return 0
-  local start=$EPOCHSECONDS
+  # Milliseconds from EPOCHREALTIME (digits only: the separator follows the locale); no fork.
+  local now=${EPOCHREALTIME//[!0-9]/}
+  local start=$((now / 1000)) elapsed
   while IFS=$'\t' read -r name kind target timeout on_timeout; do
-    deadline=$((start + timeout))
+    deadline=$((start + timeout * 1000))
     while :; do
-      probe_timeout=$((deadline - EPOCHSECONDS))
+      now=${EPOCHREALTIME//[!0-9]/}
+      now=$((now / 1000))
+      probe_timeout=$(((deadline - now + 999) / 1000))
       ((probe_timeout > 2)) && probe_timeout=2
       ((probe_timeout < 1)) && probe_timeout=1
       if sidecar_bp_probe "$kind" "$target" "$probe_timeout"; then
-        echo "$prefix sidecar '$name' ready after $((EPOCHSECONDS - start))s ($kind $target)"
+        now=${EPOCHREALTIME//[!0-9]/}
+        elapsed=$((now / 1000 - start))
+        echo "$prefix sidecar '$name' ready after $((elapsed / 1000)).$((elapsed % 1000 / 100))s ($kind $target)"
         break
       fi
-      if ((EPOCHSECONDS >= deadline)); then
+      now=${EPOCHREALTIME//[!0-9]/}
+      if ((now / 1000 >= deadline)); then
         if [[ $on_timeout == warn ]]; then
           echo "$prefix **WARNING** sidecar '$name' not ready after ${timeout}s ($kind $target: $sidecar_bp_probe_detail); starting the app anyway (on_timeout: warn)" >&2
           break

@@ -70,7 +70,7 @@ set -m
 bash -c "$command" &
 child=$!
 set +m
-started=$EPOCHSECONDS
+started=$EPOCHSECONDS # start_period is whole seconds
 timer=
 probe=
 failures=0
@@ -141,14 +141,27 @@ await_child() {
   return "$rc"
 }
 
-app_alive() {
-  local pid line rest
-  [[ -r $app_pid_file ]] || return 1
-  read -r pid <"$app_pid_file" || return 1
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/stat ]] || return 1
-  read -r line <"/proc/$pid/stat" || return 1
+# True while process $1 runs (exists and is not a zombie waiting to be collected).
+running() {
+  local line rest
+  [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
+  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
   rest=${line##*) }
   [[ ${rest%% *} != Z ]]
+}
+
+app_alive() {
+  local pid
+  [[ -r $app_pid_file ]] || return 1
+  read -r pid <"$app_pid_file" || return 1
+  running "$pid"
+}
+
+# Milliseconds since the epoch into $now_ms, without a fork (digits of EPOCHREALTIME, whatever
+# the locale's decimal separator).
+now_ms() {
+  now_ms=${EPOCHREALTIME//[!0-9]/}
+  now_ms=$((now_ms / 1000))
 }
 
 # SIGTERM/SIGINT: the stop order, then forward, then exit with the sidecar's status.
@@ -157,9 +170,12 @@ stop_sidecar() {
   stop_helpers
   if ((grace > 0)) && app_alive; then
     echo "$prefix SIG$sig received: keeping the sidecar serving until the app's process exits (at most ${grace}s)"
-    local deadline=$((EPOCHSECONDS + grace))
-    while app_alive && ((EPOCHSECONDS < deadline)) && kill -0 "$child" 2>/dev/null; do
-      sleep 0.2
+    now_ms
+    local deadline=$((now_ms + grace * 1000))
+    while app_alive && running "$child"; do
+      now_ms
+      ((now_ms < deadline)) || break
+      sleep 0.1
     done
     if app_alive; then
       echo "$prefix grace of ${grace}s over, the app's process is still running; stopping the sidecar"

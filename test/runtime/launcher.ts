@@ -4,10 +4,11 @@
  * command, then `exec bash -c COMMAND`. The droplet is laid out as at /home/vcap: app/, deps/,
  * profile.d/ (what a libbuildpack final buildpack fills), tmp/, and a fake cgroup tree.
  */
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { installRuntime, PROFILE_SCRIPT_NAME } from '../../src/runtime/install-runtime.js';
+import { shellQuote } from '../../src/launch/shell-quote.js';
 import type { RuntimeJson } from '../../src/runtime/runtime-types.js';
 import { REPO_ROOT } from '../support/buildpack.js';
 import { tempDir } from '../support/tmp.js';
@@ -103,6 +104,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Replace the launcher script (e.g. to run it under set -u). */
   launcherScript?: string;
+  /** Print the CPU seconds used by the launch and all its children (bash `times`) on stderr. */
+  measureCpu?: boolean;
 }
 
 /** Starts COMMAND through the launcher in the droplet; resolves when it exits (never rejects). */
@@ -113,29 +116,72 @@ export function launch(
 ): ResultPromise<{ reject: false; all: true }> {
   const memoryLimit = options.memoryLimit ?? '1024m';
   const processType = 'processType' in options ? options.processType : 'web';
-  return execa(
-    'bash',
-    ['-c', options.launcherScript ?? LAUNCHER_SCRIPT, 'launcher', droplet.appDir, command],
-    {
-      reject: false,
-      all: true,
-      extendEnv: false,
-      cwd: droplet.appDir,
-      env: {
-        PATH: process.env.PATH,
-        HOME: droplet.appDir,
-        TMPDIR: droplet.tmpDir,
-        DEPS_DIR: droplet.depsDir,
-        PORT: '8080',
-        MEMORY_LIMIT: memoryLimit,
-        VCAP_APPLICATION: vcapApplication(processType, parseInt(memoryLimit, 10)),
-        ...(options.vcapServices !== undefined ? { VCAP_SERVICES: options.vcapServices } : {}),
-        SIDECAR_BP_CGROUP_ROOT: droplet.cgroupRoot,
-        SIDECAR_BP_PROC_CGROUP: join(droplet.home, 'no-proc-cgroup'),
-        ...options.env,
-      },
+  const launcher = ['-c', options.launcherScript ?? LAUNCHER_SCRIPT, 'launcher', droplet.appDir, command];
+  const args = options.measureCpu
+    ? ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'measure', 'bash', ...launcher]
+    : launcher;
+  return execa('bash', args, {
+    reject: false,
+    all: true,
+    extendEnv: false,
+    cwd: droplet.appDir,
+    env: {
+      PATH: process.env.PATH,
+      HOME: droplet.appDir,
+      TMPDIR: droplet.tmpDir,
+      DEPS_DIR: droplet.depsDir,
+      PORT: '8080',
+      MEMORY_LIMIT: memoryLimit,
+      VCAP_APPLICATION: vcapApplication(processType, parseInt(memoryLimit, 10)),
+      ...(options.vcapServices !== undefined ? { VCAP_SERVICES: options.vcapServices } : {}),
+      SIDECAR_BP_CGROUP_ROOT: droplet.cgroupRoot,
+      SIDECAR_BP_PROC_CGROUP: join(droplet.home, 'no-proc-cgroup'),
+      ...options.env,
     },
-  );
+  });
+}
+
+/** CPU seconds (user + system) of the children, from the `times` lines a measureCpu launch prints. */
+export function childCpuSeconds(stderr: string): number {
+  const lines = stderr.trim().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  const match = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(last.trim());
+  if (!match) throw new Error(`no times output in: ${stderr}`);
+  const [, um, us, sm, ss] = match.map(Number) as number[];
+  return (um as number) * 60 + (us as number) + (sm as number) * 60 + (ss as number);
+}
+
+/** `LISTEN_PORT=.. K=v exec node test/runtime/serve.mjs`: a real server process (serve.mjs). */
+export function serveCommand(env: Record<string, string | number>): string {
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(String(v))}`);
+  return `${assignments.join(' ')} exec ${shellQuote(process.execPath)} ${shellQuote(SERVE_SCRIPT)}`;
+}
+
+export const SERVE_SCRIPT = join(REPO_ROOT, 'test', 'runtime', 'serve.mjs');
+
+/** Events recorded by serve.mjs: [{ at: epoch ms, event }]. */
+export async function readEvents(file: string): Promise<{ at: number; event: string }[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [at, event] = line.split(' ');
+      return { at: Number(at), event: event ?? '' };
+    });
+}
+
+/** Polls until `check` is true (every 50 ms, up to timeoutMs). */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The launch command the staging core writes for a sidecar (cd into its dir, then the command). */
