@@ -25,7 +25,7 @@ sidecar_bp_ready_wait() {
     .sidecars // {} | to_entries[]
     | select((.value.processTypes // []) | index($t)) | select(.value.ready)
     | [.key, .value.ready.kind, (.value.ready.url // .value.ready.port | tostring),
-       .value.ready.timeoutSeconds, .value.ready.onTimeout] | @tsv' "$runtime_json") || {
+       .value.ready.timeoutSeconds, .value.ready.onTimeout] | map(tostring) | join("\u001f")' "$runtime_json") || {
     echo "$prefix cannot read $runtime_json; not waiting for sidecars" >&2
     return 0
   }
@@ -33,7 +33,7 @@ sidecar_bp_ready_wait() {
   # Milliseconds from EPOCHREALTIME (digits only: the separator follows the locale); no fork.
   local now=${EPOCHREALTIME//[!0-9]/}
   local start=$((now / 1000)) elapsed
-  while IFS=$'\t' read -r name kind target timeout on_timeout; do
+  while IFS=$'\x1f' read -r name kind target timeout on_timeout; do
     deadline=$((start + timeout * 1000))
     while :; do
       now=${EPOCHREALTIME//[!0-9]/}

@@ -50,11 +50,13 @@ settings=$(jq -r --arg n "$name" '.sidecars[$n] // {} | [
     .health.kind // "", (.health.url // .health.port // "" | tostring),
     .health.intervalSeconds // 10, .health.timeoutSeconds // 2,
     .health.failureThreshold // 3, .health.startPeriodSeconds // 0,
-    .stop.graceSeconds // 0] | @tsv' "$runtime_json") || {
+    .stop.graceSeconds // 0] | map(tostring) | join("\u001f")' "$runtime_json") || {
   echo "$prefix **ERROR** cannot read $runtime_json" >&2
   exit 1
 }
-IFS=$'\t' read -r health_kind health_target interval probe_timeout threshold start_period grace <<<"$settings"
+# Unit-separated, not tab-separated: read would merge the empty fields of a sidecar without
+# health into one (tab is IFS white space).
+IFS=$'\x1f' read -r health_kind health_target interval probe_timeout threshold start_period grace <<<"$settings"
 
 sidecar_bp_export_credentials "$runtime_json" "$name" || exit 1
 
@@ -70,7 +72,6 @@ set -m
 bash -c "$command" &
 child=$!
 set +m
-started=$EPOCHSECONDS # start_period is whole seconds
 timer=
 probe=
 failures=0
@@ -190,6 +191,16 @@ stop_sidecar() {
   exit "$rc"
 }
 
+now_ms
+started_ms=$now_ms
+
+# True once failures count: after a passed probe, or when start_period is over.
+counting() {
+  ((passed_once)) && return 0
+  now_ms
+  ((now_ms - started_ms >= start_period * 1000))
+}
+
 schedule_probe
 while :; do
   finished=
@@ -213,15 +224,14 @@ while :; do
       ;;
     "$timer")
       timer=
-      counting=$((passed_once || EPOCHSECONDS - started >= start_period))
-      start_probe "$counting"
+      if counting; then start_probe 1; else start_probe 0; fi
       ;;
     "$probe")
       probe=
       if ((rc == 0)); then
         passed_once=1
         failures=0
-      elif ((passed_once || EPOCHSECONDS - started >= start_period)); then
+      elif counting; then
         failures=$((failures + 1))
         if ((failures >= threshold)); then
           echo "$prefix **ERROR** health check failed $failures times in a row ($health_kind $health_target); stopping the sidecar so that Cloud Foundry restarts the container" >&2
