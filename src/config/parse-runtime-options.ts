@@ -225,7 +225,7 @@ function parseProbe(
   } catch {
     url = undefined;
   }
-  if (!url || url.protocol !== 'http:')
+  if (!url || url.protocol !== 'http:' || /\s/.test(text))
     src.fail(
       http,
       `${path}.http`,

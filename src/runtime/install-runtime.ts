@@ -3,6 +3,7 @@
  *
  *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
  *                                     supervise.sh credentials.sh runtime.json
+ *                                     process-types/<type>.tsv (runtime-config.ts)
  *   DEPS_DIR/INDEX/profile.d/sidecar_buildpack.sh   copy of profile.sh (libbuildpack final
  *                                                   buildpacks copy it to ../profile.d)
  *   BUILD_DIR/.profile.d/sidecar_buildpack.sh       copy of profile.sh (always sourced, also
@@ -13,7 +14,7 @@
  */
 import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUNTIME_DIR_NAME } from './runtime-config.js';
+import { formatProcessTypeRows, processTypeRows, RUNTIME_DIR_NAME } from './runtime-config.js';
 import type { RuntimeJson } from './runtime-types.js';
 
 export { RUNTIME_DIR_NAME };
@@ -48,6 +49,12 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     await chmod(join(dest, script), 0o755);
   }
   await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
+  await mkdir(join(dest, 'process-types'), { recursive: true });
+  for (const type of Object.keys(runtime.processTypes))
+    await writeAtomically(
+      join(dest, 'process-types', `${type}.tsv`),
+      formatProcessTypeRows(processTypeRows(runtime, type)),
+    );
 
   const profile = await readFile(join(source, 'profile.sh'), 'utf8');
   for (const dir of [

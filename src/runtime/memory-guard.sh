@@ -9,9 +9,10 @@
 #
 # Sourced by profile.sh (only for the app's own process; profile.sh decides that) and defines
 #
-#   sidecar_bp_memory_guard RUNTIME_JSON PROCESS_TYPE
-#     Reads the sidecars' memory for PROCESS_TYPE from RUNTIME_JSON (written at staging:
-#     .processTypes[TYPE].sidecarMemoryMb, an integer of megabytes) and the container's memory
+#   sidecar_bp_memory_guard TYPE_TSV PROCESS_TYPE
+#     Reads the sidecars' memory for PROCESS_TYPE from TYPE_TSV (written at staging:
+#     sidecar_runtime/process-types/<type>.tsv, line "memory<TAB><MB>"; no file: no sidecars,
+#     see src/runtime/runtime-config.ts processTypeRows) and the container's memory
 #     limit from the cgroup (v2 memory.max, else v1 memory.limit_in_bytes; at the cgroup root,
 #     else at this process's cgroup path from /proc/self/cgroup).
 #     Decision, with M = MEMORY_LIMIT, S = sidecar memory, C = container limit (all MB):
@@ -20,7 +21,7 @@
 #       C unknown   cannot tell: leave M alone (never risk subtracting twice) and say so.
 #     After a subtraction M + S = C, so running it again changes nothing: idempotent by
 #     construction, not only by the caller's once-per-process marker.
-#     Prints exactly one line saying what it decided. Costs one jq run and a few reads.
+#     Prints exactly one line saying what it decided. No fork: a few file reads and arithmetic.
 #
 # Environment: MEMORY_LIMIT (e.g. "1024m"), and for tests SIDECAR_BP_CGROUP_ROOT (default
 # /sys/fs/cgroup) and SIDECAR_BP_PROC_CGROUP (default /proc/self/cgroup).
@@ -69,17 +70,17 @@ sidecar_bp_cgroup_limit_mb() {
 }
 
 sidecar_bp_memory_guard() {
-  local runtime_json=$1 process_type=$2 prefix='[sidecar-buildpack] memory guard:'
-  local limit=${MEMORY_LIMIT-} sidecars_mb m c
+  local type_tsv=$1 process_type=$2 prefix='[sidecar-buildpack] memory guard:'
+  local limit=${MEMORY_LIMIT-} sidecars_mb=0 m c kind value _rest
   if ! sidecar_bp_size_mb "$limit"; then
     echo "$prefix MEMORY_LIMIT '$limit' is not a size like 1024m; left alone" >&2
     return 0
   fi
   m=$sidecar_bp_mb
-  if ! sidecars_mb=$(jq -r --arg t "$process_type" '.processTypes[$t].sidecarMemoryMb // 0' "$runtime_json" 2>/dev/null) ||
-    [[ ! $sidecars_mb =~ ^[0-9]+$ ]]; then
-    echo "$prefix cannot read $runtime_json; MEMORY_LIMIT $limit left alone" >&2
-    return 0
+  if [[ -f $type_tsv ]]; then
+    while IFS=$'\t' read -r kind value _rest; do
+      [[ $kind == memory && $value =~ ^[0-9]+$ ]] && sidecars_mb=$value
+    done <"$type_tsv"
   fi
   if ((sidecars_mb == 0)); then
     echo "$prefix no sidecars with memory run beside process type '$process_type'; MEMORY_LIMIT $limit unchanged"

@@ -26,9 +26,11 @@
 #   otherwise                                      -> the app's process of that type
 # Sidecar launches and tasks cost only these two pattern tests: no fork.
 #
-# Data written at staging (the contract with the TypeScript side, src/runtime/runtime-types.ts):
-#   DEPS_DIR/INDEX/sidecar_runtime/runtime.json, found by a glob over $DEPS_DIR/*/, with
-#   .processTypes[TYPE].sidecarMemoryMb (memory guard) and .sidecars[NAME].ready (ready wait).
+# Data written at staging (the contract with the TypeScript side, src/runtime/runtime-config.ts):
+#   DEPS_DIR/INDEX/sidecar_runtime/ found by a glob for */sidecar_runtime/runtime.json under
+#   $DEPS_DIR, and in it process-types/<TYPE>.tsv: "memory<TAB>MB" (memory guard) and
+#   "ready<TAB>NAME<TAB>KIND<TAB>TARGET<TAB>TIMEOUT<TAB>ON_TIMEOUT" lines (ready wait). Plain
+#   lines read by bash's `read`, so the app's start needs no jq: no fork but the probes.
 # Pid file: ${TMPDIR:-/tmp}/sidecar-buildpack-app.pid (TMPDIR is shared by the app and sidecars).
 #
 # Must be `set -u` safe, must not `set -e` or change shell options, and leaves no functions
@@ -38,7 +40,7 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
   __sidecar_bp_profiled=1
 
   __sidecar_bp_profile() {
-    local command=$1 prefix='[sidecar-buildpack] memory guard:' process_type runtime_json dir f
+    local command=$1 prefix='[sidecar-buildpack] memory guard:' process_type runtime_json dir type_tsv f
     if [[ ! ${VCAP_APPLICATION-} =~ \"process_type\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
       echo "$prefix no process_type in VCAP_APPLICATION (a task); MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
       return 0
@@ -57,14 +59,11 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
       echo "$prefix no sidecar_runtime/runtime.json under ${DEPS_DIR:-/home/vcap/deps}; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone" >&2
       return 0
     fi
-    if ! command -v jq >/dev/null; then
-      echo "$prefix jq not found on this stack; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone, sidecars not awaited" >&2
-      return 0
-    fi
     dir=${runtime_json%/runtime.json}
+    type_tsv=$dir/process-types/$process_type.tsv
     # shellcheck source=memory-guard.sh
     source "$dir/memory-guard.sh"
-    sidecar_bp_memory_guard "$runtime_json" "$process_type"
+    sidecar_bp_memory_guard "$type_tsv" "$process_type"
     unset -f sidecar_bp_memory_guard sidecar_bp_size_mb sidecar_bp_cgroup_limit_mb
     unset sidecar_bp_mb sidecar_bp_cgroup_mb
 
@@ -75,7 +74,7 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
     source "$dir/probe.sh"
     # shellcheck source=ready-wait.sh
     source "$dir/ready-wait.sh"
-    sidecar_bp_ready_wait "$runtime_json" "$process_type"
+    sidecar_bp_ready_wait "$type_tsv"
     local ready=$?
     unset -f sidecar_bp_ready_wait sidecar_bp_probe
     unset sidecar_bp_probe_detail

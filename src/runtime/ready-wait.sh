@@ -7,9 +7,10 @@
 #
 # Sourced by profile.sh (only for the app's own process) together with probe.sh; defines
 #
-#   sidecar_bp_ready_wait RUNTIME_JSON PROCESS_TYPE
-#     For every sidecar in RUNTIME_JSON .sidecars whose .processTypes holds PROCESS_TYPE and
-#     that has .ready = {kind: "http"|"tcp", url | port, timeoutSeconds, onTimeout: "fail"|"warn"},
+#   sidecar_bp_ready_wait TYPE_TSV
+#     For every line "ready<TAB>NAME<TAB>http|tcp<TAB>URL|PORT<TAB>TIMEOUT_SECONDS<TAB>fail|warn"
+#     of TYPE_TSV (sidecar_runtime/process-types/<type>.tsv, written at staging from the sidecars'
+#     `ready:`; see src/runtime/runtime-config.ts processTypeRows),
 #     probes it once a second (sleep between probes, no busy loop) until it answers or its
 #     timeout, counted from the start of the wait (the sidecars start together with the app),
 #     has passed. Logs one line per sidecar. Returns 1 when a sidecar with onTimeout "fail" is
@@ -19,21 +20,19 @@
 # sidecar_bp_probe and its output sidecar_bp_probe_detail come from probe.sh.
 # shellcheck disable=SC2154
 sidecar_bp_ready_wait() {
-  local runtime_json=$1 process_type=$2 prefix='[sidecar-buildpack] ready wait:'
-  local checks name kind target timeout on_timeout deadline probe_timeout
-  checks=$(jq -r --arg t "$process_type" '
-    .sidecars // {} | to_entries[]
-    | select((.value.processTypes // []) | index($t)) | select(.value.ready)
-    | [.key, .value.ready.kind, (.value.ready.url // .value.ready.port | tostring),
-       .value.ready.timeoutSeconds, .value.ready.onTimeout] | map(tostring) | join("\u001f")' "$runtime_json") || {
-    echo "$prefix cannot read $runtime_json; not waiting for sidecars" >&2
-    return 0
-  }
-  [[ -n $checks ]] || return 0
+  local type_tsv=$1 prefix='[sidecar-buildpack] ready wait:'
+  local row name kind target timeout on_timeout deadline probe_timeout
+  local -a checks=()
+  [[ -f $type_tsv ]] || return 0
+  while IFS= read -r row; do
+    [[ $row == ready$'\t'* ]] && checks+=("${row#ready$'\t'}")
+  done <"$type_tsv"
+  ((${#checks[@]})) || return 0
   # Milliseconds from EPOCHREALTIME (digits only: the separator follows the locale); no fork.
   local now=${EPOCHREALTIME//[!0-9]/}
   local start=$((now / 1000)) elapsed
-  while IFS=$'\x1f' read -r name kind target timeout on_timeout; do
+  for row in "${checks[@]}"; do
+    IFS=$'\t' read -r name kind target timeout on_timeout <<<"$row"
     deadline=$((start + timeout * 1000))
     while :; do
       now=${EPOCHREALTIME//[!0-9]/}
@@ -58,6 +57,6 @@ sidecar_bp_ready_wait() {
       fi
       sleep 1
     done
-  done <<<"$checks"
+  done
   return 0
 }

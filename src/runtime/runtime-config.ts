@@ -62,6 +62,51 @@ function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
   };
 }
 
+/**
+ * The per-process-type view profile.sh reads on every app start, so that the memory guard and the
+ * ready wait need no jq (jq 1.6 takes ~30 ms to start): DEPS_DIR/INDEX/sidecar_runtime/
+ * process-types/<type>.tsv, tab-separated lines with no empty field (validated names, ports,
+ * URLs without white space):
+ *
+ *   memory  256
+ *   ready   config-server  tcp   8082                          60  fail
+ *   ready   agent          http  http://localhost:9000/ready   30  warn
+ *
+ * runtime.json stays the source of truth; this is derived from it.
+ */
+export type ProcessTypeRow =
+  ['memory', number] | ['ready', string, 'http' | 'tcp', string, number, 'fail' | 'warn'];
+
+export function processTypeRows(runtime: RuntimeJson, processType: string): ProcessTypeRow[] {
+  const entry = runtime.processTypes[processType];
+  if (!entry) return [];
+  const rows: ProcessTypeRow[] = [['memory', entry.sidecarMemoryMb]];
+  for (const name of entry.sidecars) {
+    const ready = runtime.sidecars[name]?.ready;
+    if (!ready) continue;
+    const target = ready.kind === 'http' ? ready.url : String(ready.port);
+    rows.push(['ready', name, ready.kind, target, ready.timeoutSeconds, ready.onTimeout]);
+  }
+  return rows;
+}
+
+/** Serialises rows as TSV; refuses a field the bash `read` could split or merge. */
+export function formatProcessTypeRows(rows: ProcessTypeRow[]): string {
+  return rows
+    .map((row) =>
+      row
+        .map((field) => {
+          const text = String(field);
+          if (text === '' || /\s/.test(text))
+            throw new Error(`cannot write ${JSON.stringify(text)} into a process-type row`);
+          return text;
+        })
+        .join('\t'),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
 /** True when the sidecar's launch command must run under supervise.sh. */
 export function needsSupervisor(runtime: SidecarRuntimeOptions | undefined): boolean {
   return Boolean(runtime?.health || runtime?.stop || (runtime?.credentials?.length ?? 0) > 0);

@@ -76,11 +76,15 @@ describe('run-time features staged by bin/supply', () => {
         'credentials.sh',
         'memory-guard.sh',
         'probe.sh',
+        'process-types',
         'profile.sh',
         'ready-wait.sh',
         'runtime.json',
         'supervise.sh',
       ].sort(),
+    );
+    expect(await readFile(join(runtimeDir, 'process-types', 'web.tsv'), 'utf8')).toBe(
+      `memory\t256\nready\tconfig-server\thttp\thttp://localhost:${port}/config/\t20\tfail\n`,
     );
     const runtime = JSON.parse(await readFile(join(runtimeDir, 'runtime.json'), 'utf8')) as RuntimeJson;
     expect(runtime.processTypes).toEqual({ web: { sidecarMemoryMb: 256, sidecars: ['config-server'] } });
