@@ -19,7 +19,7 @@ import { writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
 import type { StagingContext } from './context.js';
 import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
 import { summaryTable } from './summary.js';
-import { installRuntime, runtimePaths } from '../runtime/install-runtime.js';
+import { installRuntime, runtimePaths, shippedScriptsDir } from '../runtime/install-runtime.js';
 import { buildRuntimeJson, memoryAdvice, runtimeFeatureLines } from '../runtime/runtime-config.js';
 import { parseSizeMb } from '../config/size.js';
 
@@ -80,7 +80,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
       installed.push({ plan: sidecar, source: artifact.source, downloadedBytes: artifact.downloadedBytes });
     }
     await mkdir(depsRoot, { recursive: true });
-    await installRuntime({ buildpackDir: ctx.buildpack.dir, ...target }, runtime);
+    await installRuntime({ scriptsDir: shippedScriptsDir(ctx.buildpack.dir), ...target }, runtime);
     await writeLaunchYml(ctx.depsDir, ctx.depsIdx, buildLaunchYml(ctx.depsIdx, plan.sidecars));
     await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
   } catch (error) {

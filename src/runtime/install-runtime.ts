@@ -19,7 +19,7 @@ import type { RuntimeJson } from './runtime-types.js';
 
 export { RUNTIME_DIR_NAME };
 
-/** The scripts shipped in the buildpack under src/runtime/ (manifest include_files lists the dir). */
+/** The scripts of src/runtime/, shipped in dist/runtime/ (manifest.yml include_files). */
 export const RUNTIME_SCRIPTS = [
   'profile.sh',
   'memory-guard.sh',
@@ -30,16 +30,21 @@ export const RUNTIME_SCRIPTS = [
 ] as const;
 export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
 
+/** Where the scripts are in the buildpack: scripts/build.mjs copies src/runtime/*.sh there. */
+export function shippedScriptsDir(buildpackDir: string): string {
+  return join(buildpackDir, 'dist', 'runtime');
+}
+
 export interface InstallRuntimeTarget {
-  /** The buildpack's root: scripts come from <dir>/src/runtime. */
-  buildpackDir: string;
+  /** The scripts to copy: shippedScriptsDir(buildpack) at staging, src/runtime in tests. */
+  scriptsDir: string;
   buildDir: string;
   depsDir: string;
   depsIdx: string;
 }
 
 export async function installRuntime(target: InstallRuntimeTarget, runtime: RuntimeJson): Promise<void> {
-  const source = join(target.buildpackDir, 'src', 'runtime');
+  const source = target.scriptsDir;
   const dest = join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME);
   await mkdir(dest, { recursive: true });
   for (const script of RUNTIME_SCRIPTS) {
@@ -67,7 +72,7 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
 }
 
 /** Everything installRuntime writes, for supply's clean-up after a failure. */
-export function runtimePaths(target: Omit<InstallRuntimeTarget, 'buildpackDir'>): string[] {
+export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir'>): string[] {
   return [
     join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME),
     join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),

@@ -62,7 +62,12 @@ export async function makeDroplet(runtime: RuntimeJson, options: DropletOptions 
   for (const name of Object.keys(runtime.sidecars))
     await mkdir(join(droplet.depsDir, depsIdx, 'sidecars', name), { recursive: true });
   await installRuntime(
-    { buildpackDir: REPO_ROOT, buildDir: droplet.appDir, depsDir: droplet.depsDir, depsIdx },
+    {
+      scriptsDir: join(REPO_ROOT, 'src', 'runtime'),
+      buildDir: droplet.appDir,
+      depsDir: droplet.depsDir,
+      depsIdx,
+    },
     runtime,
   );
   if (options.libbuildpackCopy) {

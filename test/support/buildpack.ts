@@ -26,7 +26,7 @@ export interface TestBuildpackOptions {
 
 export async function makeTestBuildpack(options: TestBuildpackOptions = {}): Promise<string> {
   const dir = await tempDir('buildpack-');
-  for (const entry of ['bin', 'dist', 'VERSION', 'src/runtime'])
+  for (const entry of ['bin', 'dist', 'VERSION'])
     await cp(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
   const manifest = parse(await readFile(join(REPO_ROOT, 'manifest.yml'), 'utf8')) as BuildpackManifest;
   const dependencies = options.dependencies ?? manifest.dependencies.filter((d) => d.name !== 'node');
