@@ -50,15 +50,20 @@ settings=$(jq -r --arg n "$name" '.sidecars[$n] // {} | [
     .health.kind // "", (.health.url // .health.port // "" | tostring),
     .health.intervalSeconds // 10, .health.timeoutSeconds // 2,
     .health.failureThreshold // 3, .health.startPeriodSeconds // 0,
-    .stop.graceSeconds // 0] | map(tostring) | join("\u001f")' "$runtime_json") || {
-  echo "$prefix **ERROR** cannot read $runtime_json" >&2
+    .stop.graceSeconds // 0, (.credentials // [] | length)] | map(tostring) | join("\u001f")' \
+  "$runtime_json") || {
+  echo "$prefix **ERROR** cannot read $runtime_json (jq is on every cflinuxfs stack; is this one?)" >&2
   exit 1
 }
 # Unit-separated, not tab-separated: read would merge the empty fields of a sidecar without
 # health into one (tab is IFS white space).
-IFS=$'\x1f' read -r health_kind health_target interval probe_timeout threshold start_period grace <<<"$settings"
+IFS=$'\x1f' read -r health_kind health_target interval probe_timeout threshold start_period grace \
+  credentials <<<"$settings"
 
-sidecar_bp_export_credentials "$runtime_json" "$name" || exit 1
+# A second jq run (about 30 ms with jq 1.6) only for a sidecar that maps credentials.
+if ((credentials > 0)); then
+  sidecar_bp_export_credentials "$runtime_json" "$name" || exit 1
+fi
 
 pending_signal=
 for sig in TERM INT HUP QUIT USR1 USR2; do
