@@ -128,6 +128,26 @@ describe('run-time features staged by bin/supply', () => {
   });
 });
 
+describe('failure cases', () => {
+  it('fails staging on a bad run-time value with file, line, key and hint, leaving nothing behind', async () => {
+    const dirs = await stagingDirs(APP);
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      'sidecars:\n  - name: cs\n    dependency: config-server\n    command: ./config-server\n    memory: 64M\n    stop: { grace: 15s }\n',
+    );
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** sidecars.yml:6: sidecars[0].stop.grace: "15s" is not between 1s and 9s',
+    );
+    expect(result.stdout + result.stderr).toContain(
+      'Cloud Foundry kills every process of the container 10 s after SIGTERM',
+    );
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+    expect(await readdir(dirs.buildDir)).not.toContain('.profile.d');
+  });
+});
+
 describe('a staged droplet at run time', () => {
   async function droplet(dirs: { buildDir: string; depsDir: string }): Promise<Droplet> {
     const home = await tempDir('home-vcap-');
