@@ -136,10 +136,10 @@ describe('memory guard', () => {
     ]);
   });
 
-  it('is set -u safe and leaves no functions or variables behind', async () => {
+  it('is set -eu safe and leaves no functions or variables behind', async () => {
     const droplet = await makeDroplet(RUNTIME);
     await setCgroupLimit(droplet, String(1024 * MiB));
-    const strict = `set -u\n${LAUNCHER_SCRIPT.replace('exec bash -c "$@"', 'declare -F | grep -c sidecar_bp || true; ( set -o posix; set ) | grep -c "^sidecar_bp" || true; exec bash -c "$@"')}`;
+    const strict = `set -eu\n${LAUNCHER_SCRIPT.replace('exec bash -c "$@"', 'declare -F | grep -c sidecar_bp || true; ( set -o posix; set ) | grep -c "^sidecar_bp" || true; exec bash -c "$@"')}`;
     for (const processType of ['web', undefined]) {
       const result = await launch(droplet, SHOW, { launcherScript: strict, processType });
       expect(result.exitCode, result.all).toBe(0);
