@@ -8,7 +8,7 @@
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { loadAppConfig } from '../config/load.js';
-import { formatMb } from '../config/size.js';
+import { formatMb, parseSizeMb } from '../config/size.js';
 import { formatBytes } from '../log/format-bytes.js';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
@@ -21,7 +21,7 @@ import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
 import { summaryTable } from './summary.js';
 import { installRuntime, runtimePaths, shippedScriptsDir } from '../runtime/install-runtime.js';
 import { buildRuntimeJson, memoryAdvice, runtimeFeatureLines } from '../runtime/runtime-config.js';
-import { parseSizeMb } from '../config/size.js';
+import type { RuntimeJson } from '../runtime/runtime-types.js';
 
 export interface InstalledSidecar {
   plan: SidecarPlan;
@@ -111,7 +111,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
 }
 
 /** The run-time features and the memory advice (src/runtime/); MEMORY_LIMIT here is the staging memory. */
-function logRuntime(ctx: StagingContext, runtime: ReturnType<typeof buildRuntimeJson>): void {
+function logRuntime(ctx: StagingContext, runtime: RuntimeJson): void {
   const { log } = ctx;
   log.header('Sidecar run time');
   log.detail('Memory guard and ready wait: .profile.d/sidecar_buildpack.sh (runs before every process)');
