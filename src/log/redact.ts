@@ -10,10 +10,13 @@ const URL_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*@)?([^\s?#"'<>]*)(\
 
 /** Redacts credentials in every URL found in `text`. */
 export function redactUrls(text: string): string {
-  return text.replace(URL_PATTERN, (_match, scheme: string, userinfo: string | undefined, rest: string, query: string | undefined) => {
-    const who = userinfo ? '***@' : '';
-    return `${scheme}${who}${rest}${query ? redactQuery(query) : ''}`;
-  });
+  return text.replace(
+    URL_PATTERN,
+    (_match, scheme: string, userinfo: string | undefined, rest: string, query: string | undefined) => {
+      const who = userinfo ? '***@' : '';
+      return `${scheme}${who}${rest}${query ? redactQuery(query) : ''}`;
+    },
+  );
 }
 
 function redactQuery(query: string): string {

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2034 # SIDECAR_NODE is set here and read by the shims that source this file
+# Finds a Node.js runtime for the staging entrypoints. The stack (cflinuxfs4) has no node, so the
+# buildpack brings its own, the `node` dependency of its manifest.yml for $CF_STACK, taken from:
+#   1. an unpacked copy in the staging cache (CACHE_DIR/sidecar_buildpack/node/<version>-<sha>)
+#      or, for detect/release, which get no CACHE_DIR, in $TMPDIR;
+#   2. the buildpack's offline copy (cached zip: dependencies/<md5 of uri>/<basename>, or `file:`);
+#   3. a download of its uri with curl;
+#   4. a `node` >= 20 already on PATH (development machines).
+# Sources 2 and 3 are checked against the manifest's sha256 before anything is unpacked.
+# Sourced by the bin/ shims; sets SIDECAR_NODE. Uses only bash, coreutils, awk, tar and curl.
+
+SIDECAR_NODE_MIN_MAJOR=20
+
+# Prints one line "version<US>uri<US>sha256<US>stacks<US>file" per `node` dependency in the
+# manifest. manifest.yml is ours (hand-written or written by the packager), so this reads just the
+# subset of YAML it uses: a top-level `stack:`, and `dependencies:` as a list of maps with scalar
+# values and a `cf_stacks` list, at any indentation. US is the ASCII unit separator (\037): unlike a
+# tab, bash's `read` keeps empty fields between two of them.
+node_runtime_manifest_entries() {
+  awk '
+    function unquote(v) { sub(/[ \t]+#.*$/, "", v); gsub(/^["\047]|["\047]$/, "", v); return v }
+    function flush() {
+      if (f["name"] == "node") printf "%s\037%s\037%s\037%s\037%s\n", f["version"], f["uri"], f["sha256"], stacks, f["file"]
+      split("", f); stacks = ""; inlist = 0
+    }
+    /^[ \t]*(#|$)/ { next }
+    /^[^ \t-]/ {
+      flush(); top = $0; sub(/:.*/, "", top)
+      if (top == "stack") { v = $0; sub(/^stack:[ \t]*/, "", v); print "#stack\037" unquote(v) }
+      itemind = -1; next
+    }
+    top == "dependencies" {
+      match($0, /^ */); ind = RLENGTH; s = substr($0, ind + 1)
+      if (s ~ /^- /) {
+        if (itemind < 0) itemind = ind
+        if (ind == itemind) { flush(); s = substr(s, 3); ind += 2 }
+        else if (inlist) { v = substr(s, 3); stacks = stacks (stacks == "" ? "" : ",") unquote(v); next }
+      }
+      if (s ~ /^[A-Za-z0-9_]+:/) {
+        k = s; sub(/:.*/, "", k); v = s; sub(/^[^:]*:[ \t]*/, "", v); v = unquote(v)
+        inlist = (k == "cf_stacks" && v == "")
+        if (k == "cf_stacks" && v ~ /^\[/) { gsub(/[\[\] ]/, "", v); stacks = v }
+        else f[k] = v
+      }
+    }
+    END { flush() }
+  ' "$1"
+}
+
+# Prints the entry for stack $2 with the highest version, or nothing.
+node_runtime_pick_entry() {
+  local manifest=$1 stack=$2 top_stack="" line version uri sha stacks file
+  local -a entries=() rows=()
+  while IFS= read -r line; do
+    if [[ $line == "#stack"$'\037'* ]]; then top_stack=${line#*$'\037'}; else entries+=("$line"); fi
+  done < <(node_runtime_manifest_entries "$manifest")
+  for line in "${entries[@]}"; do
+    IFS=$'\037' read -r version uri sha stacks file <<<"$line"
+    if [[ -n $stacks ]]; then
+      [[ ",$stacks," == *",$stack,"* ]] || continue
+    elif [[ -n $top_stack && $top_stack != "$stack" ]]; then
+      continue
+    fi
+    rows+=("$line")
+  done
+  ((${#rows[@]})) || return 0
+  printf '%s\n' "${rows[@]}" | sort -t $'\037' -k1,1V | tail -n 1
+}
+
+node_runtime_log() {
+  printf '       %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
+}
+
+node_runtime_debug() {
+  [[ -n ${BP_DEBUG:-} ]] && printf 'DEBUG: %s\n' "$*" >&2
+  return 0
+}
+
+node_runtime_redact() {
+  sed -E 's#(://)[^/@[:space:]]+@#\1***@#g; s#([?&][^=&[:space:]]+)=[^&[:space:]]*#\1=***#g' <<<"$1"
+}
+
+# Unpacks tarball $1 (already verified) into $2, atomically: a concurrent staging either sees the
+# complete dir or none.
+node_runtime_unpack() {
+  local tarball=$1 dest=$2 temp
+  mkdir -p "$(dirname "$dest")"
+  temp=$(mktemp -d "$dest.unpacking.XXXXXX")
+  if ! tar -xzf "$tarball" -C "$temp" || [[ ! -x $temp/bin/node ]]; then
+    rm -rf "$temp"
+    return 1
+  fi
+  touch "$temp/.complete"
+  rm -rf "$dest"
+  mv -T "$temp" "$dest" 2>/dev/null || rm -rf "$temp"
+  [[ -x $dest/bin/node ]]
+}
+
+node_runtime_sha256() {
+  sha256sum "$1" | cut -d ' ' -f 1
+}
+
+# node_runtime_find CACHE_DIR: sets SIDECAR_NODE, or prints an error and returns 1.
+node_runtime_find() {
+  local cache_dir=${1:-} stack=${CF_STACK:-cflinuxfs4} entry version uri sha stacks file
+  local root dest offline actual tried=() tmp_tgz
+  entry=$(node_runtime_pick_entry "$BP_DIR/manifest.yml" "$stack")
+  if [[ -n $entry ]]; then
+    IFS=$'\037' read -r version uri sha stacks file <<<"$entry"
+    if [[ -n $cache_dir ]]; then root="$cache_dir/sidecar_buildpack/node"; else root="${TMPDIR:-/tmp}/sidecar_buildpack/node"; fi
+    dest="$root/$version-${sha:0:12}"
+
+    if [[ -f $dest/.complete && -x $dest/bin/node ]]; then
+      SIDECAR_NODE="$dest/bin/node"
+      node_runtime_log "Using Node.js $version for staging (from the staging cache)"
+      node_runtime_prune "$root" "$dest"
+      return 0
+    fi
+    tried+=("cache: empty")
+
+    offline="$BP_DIR/${file:-dependencies/$(printf '%s' "$uri" | md5sum | cut -d ' ' -f 1)/$(basename "${uri%%\?*}")}"
+    if [[ -f $offline ]]; then
+      actual=$(node_runtime_sha256 "$offline")
+      if [[ $actual != "$sha" ]]; then
+        printf '**ERROR** node %s packaged in the buildpack: dependency sha256 mismatch: expected %s actual %s\n' "$version" "$sha" "$actual" >&2
+        return 1
+      fi
+      if node_runtime_unpack "$offline" "$dest"; then
+        SIDECAR_NODE="$dest/bin/node"
+        node_runtime_log "Using Node.js $version for staging (from the buildpack, offline)"
+        node_runtime_prune "$root" "$dest"
+        return 0
+      fi
+      tried+=("offline file: cannot be unpacked")
+    else
+      tried+=("offline file: not packaged")
+    fi
+
+    mkdir -p "$root"
+    tmp_tgz=$(mktemp "$root/download.XXXXXX")
+    node_runtime_debug "downloading node $version from $(node_runtime_redact "$uri")"
+    if http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
+      curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
+        --connect-timeout 10 --max-time 600 --output "$tmp_tgz" "$uri" 2>"$tmp_tgz.err"; then
+      actual=$(node_runtime_sha256 "$tmp_tgz")
+      if [[ $actual != "$sha" ]]; then
+        rm -f "$tmp_tgz" "$tmp_tgz.err"
+        printf '**ERROR** node %s from %s: dependency sha256 mismatch: expected %s actual %s\n' "$version" "$(node_runtime_redact "$uri")" "$sha" "$actual" >&2
+        return 1
+      fi
+      if node_runtime_unpack "$tmp_tgz" "$dest"; then
+        rm -f "$tmp_tgz" "$tmp_tgz.err"
+        SIDECAR_NODE="$dest/bin/node"
+        node_runtime_log "Using Node.js $version for staging (downloaded, sha256 verified)"
+        node_runtime_prune "$root" "$dest"
+        return 0
+      fi
+      tried+=("download: cannot be unpacked")
+    else
+      tried+=("download from $(node_runtime_redact "$uri"): $(node_runtime_redact "$(tail -n 1 "$tmp_tgz.err")")")
+    fi
+    rm -f "$tmp_tgz" "$tmp_tgz.err"
+  else
+    tried+=("manifest.yml: no node dependency for stack $stack")
+  fi
+
+  if command -v node >/dev/null 2>&1; then
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if ((major >= SIDECAR_NODE_MIN_MAJOR)); then
+      SIDECAR_NODE=$(command -v node)
+      node_runtime_log "Using Node.js $(node --version) for staging (from PATH)"
+      return 0
+    fi
+    tried+=("node on PATH: version $major is older than $SIDECAR_NODE_MIN_MAJOR")
+  else
+    tried+=("node on PATH: none")
+  fi
+  printf '**ERROR** sidecar_buildpack found no Node.js runtime to stage with. Tried:\n' >&2
+  printf '       - %s\n' "${tried[@]}" >&2
+  printf '       Use the offline (cached) buildpack zip, or allow downloads from the manifest uri (HTTP(S)_PROXY is honoured).\n' >&2
+  return 1
+}
+
+# Keeps only the runtime in use, so old versions do not pile up in the app cache.
+node_runtime_prune() {
+  local root=$1 keep=$2 dir
+  for dir in "$root"/*; do
+    [[ -e $dir && $dir != "$keep" && $dir != *.unpacking.* ]] && rm -rf "$dir"
+  done
+  return 0
+}

@@ -1,0 +1,67 @@
+/**
+ * Unpacks a verified artifact into a sidecar's install dir. The format is read from the file's
+ * first bytes, not its name (URLs often have none): gzip and plain tar, xz, zip, or else a bare
+ * executable. Extraction goes to a temp dir beside the target, renamed into place only when
+ * complete, so a failure leaves nothing half-written.
+ */
+import { open, chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { UnpackBudget } from './limits.js';
+import { extractTar } from './tar.js';
+import { extractZip } from './zip.js';
+
+export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.xz' | 'zip' | 'binary';
+
+/** Recognises the archive format from its magic bytes. */
+export function detectKind(head: Buffer): ArchiveKind {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'tar.xz';
+  if (
+    head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) ||
+    head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  )
+    return 'zip';
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+  return 'binary';
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(buffer, 0, 512, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface ExtractRequest {
+  archivePath: string;
+  /** Names the artifact in errors. */
+  name: string;
+  /** File name for a bare binary (the uri's basename). */
+  binaryName: string;
+  /** The install dir; replaced whole. */
+  dest: string;
+  budget: UnpackBudget;
+}
+
+export async function extractArtifact(request: ExtractRequest): Promise<ArchiveKind> {
+  const kind = detectKind(await readHead(request.archivePath));
+  const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}.unpacking`);
+  await mkdir(temp, { recursive: true });
+  try {
+    if (kind === 'zip') await extractZip(request.archivePath, request.name, temp, request.budget);
+    else if (kind === 'binary') {
+      const target = join(temp, request.binaryName);
+      await copyFile(request.archivePath, target);
+      await chmod(target, 0o755);
+    } else await extractTar(request.archivePath, request.name, temp, request.budget, kind === 'tar.xz');
+    await rm(request.dest, { recursive: true, force: true });
+    await rename(temp, request.dest);
+    return kind;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Path checks for archive entries: nothing may land outside the target directory, whether by
+ * `..`, an absolute path, or a link that points outward. Pure.
+ */
+import { isAbsolute, posix } from 'node:path';
+import { UserError } from '../errors.js';
+
+export class UnsafeArchiveError extends UserError {
+  constructor(archive: string, entry: string, problem: string) {
+    super(`${archive}: refused entry ${JSON.stringify(entry)}: ${problem}`, {
+      hint: 'The archive tries to write outside its directory; it is not safe to unpack. Ask its publisher for a clean one.',
+    });
+  }
+}
+
+/** Returns a normalised relative path, or a problem sentence. */
+export function checkEntryPath(entry: string): { path: string } | { problem: string } {
+  const unified = entry.replace(/\\/g, '/');
+  if (unified.startsWith('/') || isAbsolute(entry) || /^[A-Za-z]:/.test(unified))
+    return { problem: 'absolute path' };
+  if (unified.split('/').includes('..')) return { problem: 'path contains ".."' };
+  const path = posix
+    .normalize(unified)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/$/, '');
+  return { path: path === '.' ? '' : path };
+}
+
+/** A link at `entryPath` (relative to the root) pointing at `target` must stay inside the root. */
+export function checkLinkTarget(
+  entryPath: string,
+  target: string,
+  kind: 'symlink' | 'hardlink',
+): string | undefined {
+  const unified = target.replace(/\\/g, '/');
+  if (unified.startsWith('/') || isAbsolute(target)) return `${kind} to an absolute path (${target})`;
+  // A hard link's target is relative to the archive root; a symlink's to the link's own directory.
+  const base = kind === 'hardlink' ? '' : posix.dirname(entryPath);
+  const resolved = posix.normalize(posix.join(base, unified));
+  if (resolved === '..' || resolved.startsWith('../'))
+    return `${kind} points outside the directory (${target})`;
+  return undefined;
+}

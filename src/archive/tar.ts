@@ -1,0 +1,82 @@
+/**
+ * Unpacks tar archives (plain, gzip, or xz via the stack's `xz`) with the `tar` package, refusing
+ * unsafe entries: outward paths and links, device files, FIFOs, and more bytes than the budget.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Unpack, type ReadEntry } from 'tar';
+import { UserError } from '../errors.js';
+import type { UnpackBudget } from './limits.js';
+import { checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+
+const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
+
+export async function extractTar(
+  archivePath: string,
+  name: string,
+  dest: string,
+  budget: UnpackBudget,
+  xz: boolean,
+): Promise<void> {
+  let refusal: Error | undefined;
+  const unpack = new Unpack({
+    cwd: dest,
+    strict: true,
+    preserveOwner: false,
+    filter: (_path: string, entry: unknown) => {
+      if (refusal) return false;
+      try {
+        checkEntry(entry as ReadEntry, name, budget);
+        return true;
+      } catch (error) {
+        refusal = error as Error;
+        return false;
+      }
+    },
+  });
+  const source = xz ? decompressXz(archivePath, name) : createReadStream(archivePath);
+  try {
+    await pipeline(source, unpack);
+  } catch (error) {
+    if (refusal) throw refusal;
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `${name}: cannot be unpacked as a ${xz ? 'tar.xz' : 'tar'} archive: ${(error as Error).message}`,
+      {
+        hint: 'The file may be damaged or not the archive format its name says.',
+      },
+    );
+  }
+  if (refusal) throw refusal;
+}
+
+function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget): void {
+  const checked = checkEntryPath(entry.path);
+  if ('problem' in checked) throw new UnsafeArchiveError(name, entry.path, checked.problem);
+  if (!ALLOWED_TYPES.has(entry.type))
+    throw new UnsafeArchiveError(name, entry.path, `${entry.type} entries are not allowed`);
+  if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+    const problem = checkLinkTarget(
+      checked.path,
+      entry.linkpath ?? '',
+      entry.type === 'Link' ? 'hardlink' : 'symlink',
+    );
+    if (problem) throw new UnsafeArchiveError(name, entry.path, problem);
+  }
+  budget.take(entry.size ?? 0);
+}
+
+function decompressXz(archivePath: string, name: string): NodeJS.ReadableStream {
+  const child = spawn('xz', ['-dc', '--', archivePath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('error', (error) =>
+    child.stdout.destroy(new UserError(`${name}: cannot run xz to unpack it: ${error.message}`)),
+  );
+  child.on('close', (code) => {
+    if (code)
+      child.stdout.destroy(new UserError(`${name}: xz failed: ${stderr.trim() || `exit code ${code}`}`));
+  });
+  return child.stdout;
+}

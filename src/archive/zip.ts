@@ -1,0 +1,131 @@
+/**
+ * Unpacks zip archives with yauzl (streaming, one entry at a time), with the same refusals as
+ * tar.ts. Unix modes and symlinks come from the entries' external attributes.
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { UserError } from '../errors.js';
+import type { UnpackBudget } from './limits.js';
+import { checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+export async function extractZip(
+  archivePath: string,
+  name: string,
+  dest: string,
+  budget: UnpackBudget,
+): Promise<void> {
+  // strictFileNames off: we check names ourselves, to report them as refusals, not as damage.
+  const zip = await new Promise<ZipFile>((resolve, reject) =>
+    yauzl.open(
+      archivePath,
+      { lazyEntries: true, decodeStrings: true, strictFileNames: false, validateEntrySizes: true },
+      (error, file) => (error ? reject(damaged(name, error)) : resolve(file)),
+    ),
+  );
+  try {
+    for (;;) {
+      const entry = await nextEntry(zip, name);
+      if (!entry) break;
+      await extractEntry(zip, entry, name, dest, budget);
+    }
+  } finally {
+    zip.close();
+  }
+}
+
+function nextEntry(zip: ZipFile, name: string): Promise<Entry | undefined> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (entry: Entry) => done(() => resolve(entry));
+    const onEnd = () => done(() => resolve(undefined));
+    const onError = (error: Error) => done(() => reject(damaged(name, error)));
+    const done = (fn: () => void) => {
+      zip.off('entry', onEntry).off('end', onEnd).off('error', onError);
+      fn();
+    };
+    zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
+    zip.readEntry();
+  });
+}
+
+async function extractEntry(
+  zip: ZipFile,
+  entry: Entry,
+  name: string,
+  dest: string,
+  budget: UnpackBudget,
+): Promise<void> {
+  const checked = checkEntryPath(entry.fileName);
+  if ('problem' in checked) throw new UnsafeArchiveError(name, entry.fileName, checked.problem);
+  if (checked.path === '') return;
+  const target = join(dest, checked.path);
+  const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff;
+  const type = unixMode & S_IFMT;
+  const isDir = entry.fileName.endsWith('/') || type === S_IFDIR;
+
+  if (isDir) {
+    await mkdir(target, { recursive: true });
+    return;
+  }
+  if (type !== 0 && type !== S_IFREG && type !== S_IFLNK) {
+    throw new UnsafeArchiveError(
+      name,
+      entry.fileName,
+      'special files (devices, FIFOs, sockets) are not allowed',
+    );
+  }
+  budget.take(entry.uncompressedSize);
+  await mkdir(dirname(target), { recursive: true });
+  const stream = await openEntry(zip, entry, name);
+
+  if (type === S_IFLNK) {
+    const linkTarget = await readAll(stream, 4096);
+    const problem = checkLinkTarget(checked.path, linkTarget, 'symlink');
+    if (problem) throw new UnsafeArchiveError(name, entry.fileName, problem);
+    await symlink(linkTarget, target);
+    return;
+  }
+  try {
+    await pipeline(stream, createWriteStream(target, { flags: 'wx' }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UnsafeArchiveError(
+        name,
+        entry.fileName,
+        'the same path is written twice (possibly through a link)',
+      );
+    }
+    throw damaged(name, error as Error);
+  }
+  const permissions = unixMode & 0o777;
+  await chmod(target, permissions ? permissions | 0o600 : 0o644);
+}
+
+function openEntry(zip: ZipFile, entry: Entry, name: string): Promise<Readable> {
+  return new Promise((resolve, reject) =>
+    zip.openReadStream(entry, (error, stream) => (error ? reject(damaged(name, error)) : resolve(stream))),
+  );
+}
+
+async function readAll(stream: Readable, max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    if (text.length > max) throw new Error('symlink target too long');
+  }
+  return text;
+}
+
+function damaged(name: string, error: Error): UserError {
+  return new UserError(`${name}: cannot be unpacked as a zip archive: ${error.message}`, {
+    hint: 'The file may be damaged or not a zip archive.',
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * The one entry point of the staging bundle, and the only module that touches `process`:
+ * `node sidecar-buildpack.cjs <detect|supply|finalize|release> ARGS...` (the bin/ shims call it
+ * with the lifecycle's arguments). Builds the phase's context, runs it, maps errors to exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
+import { parseSizeMb } from './config/size.js';
+import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
+import { ExitCode, isUserError, UserError } from './errors.js';
+import { consoleLogger, type Logger } from './log/logger.js';
+import type { BuildpackInfo, StagingContext } from './phases/context.js';
+import { detect } from './phases/detect.js';
+import { finalize } from './phases/finalize.js';
+import { release } from './phases/release.js';
+import { supply } from './phases/supply.js';
+
+const USAGE: Record<string, string> = {
+  detect: 'detect BUILD_DIR',
+  supply: 'supply BUILD_DIR CACHE_DIR DEPS_DIR INDEX',
+  finalize: 'finalize BUILD_DIR CACHE_DIR DEPS_DIR INDEX [PROFILE_DIR]',
+  release: 'release BUILD_DIR',
+};
+
+/** Env knobs an operator or app developer may set (documented in the README). */
+export const ENV = {
+  debug: 'BP_DEBUG',
+  downloadTimeout: 'SIDECAR_DOWNLOAD_TIMEOUT',
+  allowInsecureRedirects: 'SIDECAR_ALLOW_INSECURE_REDIRECTS',
+} as const;
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [phase, ...args] = argv;
+  const log = consoleLogger(Boolean(env[ENV.debug]));
+  if (!phase || !(phase in USAGE)) {
+    log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
+    return ExitCode.internalError;
+  }
+  try {
+    switch (phase) {
+      case 'detect': {
+        const result = await detect({ buildDir: required(args, 0, phase), env, log });
+        log.debug(`detect: ${result.reason}`);
+        if (result.detected) process.stdout.write('sidecar\n');
+        return result.detected ? ExitCode.ok : ExitCode.userError;
+      }
+      case 'release':
+        process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
+        return ExitCode.ok;
+      case 'supply':
+        await supply(stagingContext(phase, args, env, log));
+        return ExitCode.ok;
+      case 'finalize':
+        await finalize(stagingContext(phase, args, env, log));
+        return ExitCode.ok;
+    }
+    return ExitCode.internalError;
+  } catch (error) {
+    return reportFailure(error, log);
+  }
+}
+
+function reportFailure(error: unknown, log: Logger): number {
+  if (isUserError(error)) {
+    log.error(error.describe());
+    if (error.details.hint) log.detail(error.details.hint);
+    log.debug(error.stack ?? '');
+    return ExitCode.userError;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  log.error(`failed to stage sidecars: ${err.message}`);
+  log.detail(
+    log.debugEnabled
+      ? (err.stack ?? '')
+      : 'This is a bug in sidecar_buildpack; set BP_DEBUG=1 for details and report it.',
+  );
+  return ExitCode.internalError;
+}
+
+function required(args: string[], index: number, phase: string): string {
+  const value = args[index];
+  if (!value) throw new UserError(`missing argument; usage: ${USAGE[phase]}`);
+  return resolve(value);
+}
+
+function stagingContext(phase: string, args: string[], env: NodeJS.ProcessEnv, log: Logger): StagingContext {
+  const depsIdx = args[3] ?? '';
+  if (!/^\d+$/.test(depsIdx))
+    throw new UserError(`INDEX must be a number, got ${JSON.stringify(depsIdx)}; usage: ${USAGE[phase]}`);
+  for (const name of ['http_proxy', 'https_proxy']) {
+    const proxy = env[name] ?? env[name.toUpperCase()];
+    if (proxy) registerUrlSecrets(proxy, log);
+  }
+  return {
+    buildpack: buildpackInfo(),
+    buildDir: required(args, 0, phase),
+    cacheDir: required(args, 1, phase),
+    depsDir: required(args, 2, phase),
+    depsIdx,
+    ...(args[4] ? { profileDir: resolve(args[4]) } : {}),
+    stack: env.CF_STACK || 'cflinuxfs4',
+    env,
+    transport: transportOptions(env, log),
+    maxUnpackedBytes: sizeFromEnv(env, MAX_UNPACKED_ENV, DEFAULT_MAX_UNPACKED_BYTES),
+    now: new Date(),
+    log,
+  };
+}
+
+function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions {
+  const timeout = env[ENV.downloadTimeout];
+  const seconds = timeout === undefined ? undefined : Number(timeout);
+  if (seconds !== undefined && !(seconds > 0)) {
+    throw new UserError(`${JSON.stringify(timeout)} is not a number of seconds`, {
+      key: `$${ENV.downloadTimeout}`,
+    });
+  }
+  return {
+    ...DEFAULT_TRANSPORT,
+    proxyEnv: {
+      http_proxy: env.http_proxy ?? env.HTTP_PROXY,
+      https_proxy: env.https_proxy ?? env.HTTPS_PROXY,
+      no_proxy: env.no_proxy ?? env.NO_PROXY,
+    },
+    ...(seconds ? { idleTimeoutMs: seconds * 1000 } : {}),
+    allowInsecureRedirects: env[ENV.allowInsecureRedirects] === 'true',
+    onRetry: (message) => log.warning(message),
+  };
+}
+
+function sizeFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const mb = parseSizeMb(text);
+  if (!mb || mb <= 0)
+    throw new UserError(`${JSON.stringify(text)} is not a size like 4G`, { key: `$${name}` });
+  return mb * 1024 * 1024;
+}
+
+/** Proxy credentials are secrets too: the logger redacts them wherever they appear. */
+function registerUrlSecrets(url: string, log: Logger): void {
+  try {
+    const parsed = new URL(url.includes('://') ? url : `http://${url}`);
+    log.addSecret(decodeURIComponent(parsed.password));
+    log.addSecret(decodeURIComponent(parsed.username));
+  } catch {
+    // not a URL: nothing to register
+  }
+}
+
+/** The bundle sits in <buildpack>/dist/, so the buildpack root is one level up. */
+function buildpackInfo(): BuildpackInfo {
+  const dir = resolve(dirname(__filename), '..');
+  let version = '0.0.0';
+  try {
+    version = readFileSync(resolve(dir, 'VERSION'), 'utf8').trim();
+  } catch {
+    // VERSION is missing only in a broken checkout; the log then shows 0.0.0
+  }
+  return { dir, version };
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`**ERROR** failed to start sidecar_buildpack: ${String(error)}\n`);
+    process.exitCode = ExitCode.internalError;
+  },
+);

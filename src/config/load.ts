@@ -1,0 +1,74 @@
+/**
+ * Loads the app's sidecar configuration from BUILD_DIR/sidecars.yml (or .yaml) and the
+ * SIDECARS_YML environment variable, and merges them.
+ *
+ * Merge rule (predictable on purpose): the env document wins per sidecar name. A sidecar named
+ * in SIDECARS_YML replaces the file's sidecar of that name as a whole; other sidecars of both are
+ * kept, file first; a top-level `command` in the env document replaces the file's.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { AppSidecarConfig } from './config-types.js';
+import { parseSidecarsDocument, type ParsedDocument } from './parse.js';
+
+export const CONFIG_FILES = ['sidecars.yml', 'sidecars.yaml'] as const;
+export const CONFIG_ENV = 'SIDECARS_YML';
+
+/** Reads the config; undefined when the app has neither the file nor the env var. */
+export async function loadAppConfig(
+  buildDir: string,
+  env: Record<string, string | undefined>,
+): Promise<AppSidecarConfig | undefined> {
+  const found: { name: string; text: string }[] = [];
+  for (const name of CONFIG_FILES) {
+    const text = await readFile(join(buildDir, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw new UserError(`cannot be read: ${error.message}`, { file: name });
+    });
+    if (text !== undefined) found.push({ name, text });
+  }
+  if (found.length > 1) {
+    throw new UserError('both sidecars.yml and sidecars.yaml exist', {
+      file: 'sidecars.yml',
+      hint: 'Keep one of them.',
+    });
+  }
+  const envText = env[CONFIG_ENV];
+  const documents = found.map((f) => ({ name: f.name, doc: parseSidecarsDocument(f.text, f.name) }));
+  if (envText !== undefined && envText.trim() !== '') {
+    documents.push({ name: `$${CONFIG_ENV}`, doc: parseSidecarsDocument(envText, `$${CONFIG_ENV}`) });
+  }
+  if (documents.length === 0) return undefined;
+  return { ...mergeDocuments(documents.map((d) => d.doc)), sources: documents.map((d) => d.name) };
+}
+
+/** Later documents override earlier ones per sidecar name (see the module comment). */
+export function mergeDocuments(docs: ParsedDocument[]): ParsedDocument {
+  const merged: ParsedDocument = { sidecars: [] };
+  for (const doc of docs) {
+    for (const sidecar of doc.sidecars) {
+      const at = merged.sidecars.findIndex((s) => s.name === sidecar.name);
+      if (at >= 0) merged.sidecars[at] = sidecar;
+      else merged.sidecars.push(sidecar);
+    }
+    if (doc.command !== undefined) merged.command = doc.command;
+  }
+  return merged;
+}
+
+/** True when detect should consider the app: it has the file or the env var. */
+export async function hasAppConfig(
+  buildDir: string,
+  env: Record<string, string | undefined>,
+): Promise<boolean> {
+  if ((env[CONFIG_ENV] ?? '').trim() !== '') return true;
+  for (const name of CONFIG_FILES) {
+    const exists = await readFile(join(buildDir, name)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) return true;
+  }
+  return false;
+}

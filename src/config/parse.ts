@@ -1,0 +1,243 @@
+/**
+ * Parses one sidecars.yml document (from the file or from $SIDECARS_YML) into validated,
+ * normalised sidecar entries. Pure: text in, data or a UserError out.
+ */
+import type { Node } from 'yaml';
+import { UserError } from '../errors.js';
+import type { AppSidecarConfig, SidecarConfig, SidecarSource } from './config-types.js';
+import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
+import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
+import { YamlSource } from './yaml-document.js';
+
+export const TOP_LEVEL_KEYS = ['sidecars', 'command'] as const;
+export const SIDECAR_KEYS = [
+  'name',
+  'dependency',
+  'version',
+  'uri',
+  'sha256',
+  'command',
+  'process_types',
+  'memory',
+  'env',
+] as const;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export type ParsedDocument = Omit<AppSidecarConfig, 'sources'>;
+
+/** Parses one document. `file` is how errors name it: `sidecars.yml` or `$SIDECARS_YML`. */
+export function parseSidecarsDocument(text: string, file: string): ParsedDocument {
+  const src = YamlSource.parse(text, file);
+  if (src.root === null) return { sidecars: [] };
+  const top = src.entries(src.map(src.root, '(top level)'), '', TOP_LEVEL_KEYS);
+
+  const sidecars: SidecarConfig[] = [];
+  const sidecarsNode = top.get('sidecars');
+  if (sidecarsNode !== undefined && sidecarsNode !== null) {
+    const seen = new Map<string, number | undefined>();
+    src.seq(sidecarsNode, 'sidecars').items.forEach((item, index) => {
+      const sidecar = parseSidecar(src, item, `sidecars[${index}]`);
+      if (seen.has(sidecar.name)) {
+        src.fail(
+          item,
+          `sidecars[${index}].name`,
+          `${JSON.stringify(sidecar.name)} is used twice (first at line ${seen.get(sidecar.name)}); Cloud Controller needs unique sidecar names`,
+        );
+      }
+      seen.set(sidecar.name, sidecar.origin.line);
+      sidecars.push(sidecar);
+    });
+  }
+
+  const commandNode = top.get('command');
+  const command = commandNode === undefined ? undefined : parseCommand(src, commandNode, 'command');
+  return { sidecars, ...(command !== undefined ? { command } : {}) };
+}
+
+function parseSidecar(src: YamlSource, node: Node | null, path: string): SidecarConfig {
+  const fields = src.entries(src.map(node, path), path, SIDECAR_KEYS);
+  const at = (key: string) => `${path}.${key}`;
+  const line = src.lineOf(node);
+
+  const nameNode = fields.get('name');
+  if (nameNode === undefined) src.fail(node, at('name'), 'is missing: every sidecar needs a name');
+  const name = src.string(nameNode, at('name'));
+  const nameProblem = checkSidecarName(name);
+  if (nameProblem) src.fail(nameNode, at('name'), nameProblem);
+
+  const commandNode = fields.get('command');
+  const command = commandNode === undefined ? undefined : parseCommand(src, commandNode, at('command'));
+
+  const memoryNode = fields.get('memory');
+  const memoryMb = memoryNode === undefined ? undefined : parseMemory(src, memoryNode, at('memory'));
+
+  const typesNode = fields.get('process_types');
+  const processTypes =
+    typesNode === undefined ? undefined : parseProcessTypes(src, typesNode, at('process_types'));
+
+  const envNode = fields.get('env');
+  const env = envNode === undefined || envNode === null ? {} : parseEnv(src, envNode, at('env'));
+
+  const source = parseSource(src, node, fields, path);
+  if (source.kind === 'uri' && command === undefined) {
+    src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
+  }
+
+  return {
+    name,
+    source,
+    ...(command !== undefined ? { command } : {}),
+    ...(processTypes !== undefined ? { processTypes } : {}),
+    ...(memoryMb !== undefined ? { memoryMb } : {}),
+    env,
+    origin: { file: src.file, ...(line ? { line } : {}) },
+  };
+}
+
+function parseSource(
+  src: YamlSource,
+  node: Node | null,
+  fields: Map<string, Node | null>,
+  path: string,
+): SidecarSource {
+  const at = (key: string) => `${path}.${key}`;
+  const dependency = fields.get('dependency');
+  const uri = fields.get('uri');
+  if (dependency !== undefined && uri !== undefined) {
+    src.fail(
+      uri,
+      at('uri'),
+      'cannot be combined with "dependency": give either a dependency from the buildpack or a uri',
+    );
+  }
+  if (dependency !== undefined) {
+    if (fields.has('sha256'))
+      src.fail(
+        fields.get('sha256'),
+        at('sha256'),
+        'only goes with "uri"; a dependency is checked against the buildpack manifest',
+      );
+    const versionNode = fields.get('version');
+    const version = versionNode === undefined ? undefined : src.scalarText(versionNode, at('version'));
+    return {
+      kind: 'dependency',
+      dependency: src.string(dependency, at('dependency')),
+      ...(version ? { version } : {}),
+    };
+  }
+  if (uri !== undefined) {
+    const text = src.string(uri, at('uri'));
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+      src.fail(uri, at('uri'), 'is not an http(s) URL');
+    }
+    if (fields.has('version'))
+      src.fail(
+        fields.get('version'),
+        at('version'),
+        'only goes with "dependency"; a uri names one exact file',
+      );
+    const shaNode = fields.get('sha256');
+    if (shaNode === undefined)
+      src.fail(
+        uri,
+        at('sha256'),
+        'is missing: a sidecar downloaded from a uri must be pinned by its sha256',
+        'Run `sha256sum FILE` on the artifact and add `sha256: <hex>`.',
+      );
+    const sha256 = src.scalarText(shaNode, at('sha256')).trim().toLowerCase();
+    if (!SHA256.test(sha256))
+      src.fail(shaNode, at('sha256'), `${JSON.stringify(sha256)} is not a sha256 (64 hex characters)`);
+    return { kind: 'uri', uri: text, sha256 };
+  }
+  return src.fail(
+    node,
+    path,
+    'needs either "dependency" (from the buildpack manifest) or "uri" with "sha256"',
+  );
+}
+
+function parseCommand(src: YamlSource, node: Node | null, key: string): string {
+  const command = src.string(node, key);
+  if (command.trim() === '') src.fail(node, key, 'is empty');
+  if (command.length > 4096)
+    src.fail(
+      node,
+      key,
+      `is ${command.length} characters long; Cloud Controller allows at most ${MAX_COMMAND_LENGTH}`,
+    );
+  return command;
+}
+
+function parseMemory(src: YamlSource, node: Node | null, key: string): number {
+  const text = src.scalarText(node, key);
+  const mb = parseSizeMb(typeof (node as { value?: unknown })?.value === 'number' ? Number(text) : text);
+  if (mb === undefined)
+    src.fail(
+      node,
+      key,
+      `${JSON.stringify(text)} is not a size like 256M`,
+      'Write megabytes as 256, 256M or 256MB, gigabytes as 1G.',
+    );
+  if (mb <= 0)
+    src.fail(
+      node,
+      key,
+      `${JSON.stringify(text)} must be more than 0`,
+      'A sidecar needs reserved memory, or the Java buildpack gives all of it to the JVM.',
+    );
+  if (mb > MAX_SIDECAR_MEMORY_MB)
+    src.fail(
+      node,
+      key,
+      `${JSON.stringify(text)} is more than the ${MAX_SIDECAR_MEMORY_MB / 1024}G a sidecar may reserve`,
+    );
+  return mb;
+}
+
+function parseProcessTypes(src: YamlSource, node: Node | null, key: string): string[] {
+  const items = src.seq(node, key).items;
+  if (items.length === 0) src.fail(node, key, 'is empty: name at least one process type (e.g. [web])');
+  const types: string[] = [];
+  items.forEach((item, i) => {
+    const type = src.string(item, `${key}[${i}]`);
+    const problem = checkProcessType(type);
+    if (problem) src.fail(item, `${key}[${i}]`, problem);
+    if (types.includes(type)) src.fail(item, `${key}[${i}]`, `${JSON.stringify(type)} is listed twice`);
+    types.push(type);
+  });
+  return types;
+}
+
+function parseEnv(src: YamlSource, node: Node, key: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of src.map(node, key).items) {
+    const keyNode = pair.key as unknown as Node;
+    const name = src.scalarText(keyNode, key);
+    if (!ENV_NAME.test(name))
+      src.fail(
+        keyNode,
+        `${key}.${name}`,
+        'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
+      );
+    env[name] = src.scalarText(pair.value as Node | null, `${key}.${name}`);
+  }
+  return env;
+}
+
+/** Thrown by callers that need a sidecar field the document and the manifest both left out. */
+export function missingField(sidecar: SidecarConfig, key: string, message: string, hint?: string): UserError {
+  const index = sidecar.origin;
+  return new UserError(message, {
+    file: index.file,
+    ...(index.line ? { line: index.line } : {}),
+    key,
+    ...(hint ? { hint } : {}),
+  });
+}

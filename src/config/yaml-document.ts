@@ -1,0 +1,117 @@
+/**
+ * Typed reading of a YAML document with line numbers: every accessor takes the node and the key
+ * path, and throws a UserError that names the file, line, key and what was expected.
+ */
+import {
+  LineCounter,
+  Scalar,
+  YAMLMap,
+  YAMLSeq,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Node,
+} from 'yaml';
+import { UserError } from '../errors.js';
+import { closest } from './did-you-mean.js';
+
+export class YamlSource {
+  private constructor(
+    readonly file: string,
+    readonly root: Node | null,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Parses `text`; YAML syntax errors (tabs, duplicate keys, bad indentation) become UserErrors. */
+  static parse(text: string, file: string): YamlSource {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    const first = doc.errors[0];
+    if (first) {
+      const line = first.linePos?.[0]?.line;
+      const message =
+        first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+      throw new UserError(`is not valid YAML: ${message}`, {
+        file,
+        ...(line ? { line } : {}),
+        hint: 'Indent with spaces (no tabs) and give each key once.',
+      });
+    }
+    return new YamlSource(file, doc.contents as Node | null, lines);
+  }
+
+  lineOf(node: Node | null | undefined): number | undefined {
+    const offset = node?.range?.[0];
+    return offset === undefined ? undefined : this.lines.linePos(offset).line;
+  }
+
+  fail(node: Node | null | undefined, key: string, message: string, hint?: string): never {
+    const line = this.lineOf(node);
+    throw new UserError(message, {
+      file: this.file,
+      key,
+      ...(line ? { line } : {}),
+      ...(hint ? { hint } : {}),
+    });
+  }
+
+  map(node: Node | null | undefined, key: string): YAMLMap<Scalar<string>, Node> {
+    if (!isMap(node)) this.fail(node, key, `expected a map of keys, got ${describe(node)}`);
+    return node as YAMLMap<Scalar<string>, Node>;
+  }
+
+  seq(node: Node | null | undefined, key: string): YAMLSeq<Node> {
+    if (!isSeq(node)) this.fail(node, key, `expected a list, got ${describe(node)}`);
+    return node as YAMLSeq<Node>;
+  }
+
+  string(node: Node | null | undefined, key: string): string {
+    if (!isScalar(node) || typeof node.value !== 'string')
+      this.fail(node, key, `expected a string, got ${describe(node)}`);
+    return node.value as string;
+  }
+
+  /** A scalar written as a string, number or boolean, as env values are. */
+  scalarText(node: Node | null | undefined, key: string): string {
+    if (!isScalar(node) || node.value === null || typeof node.value === 'object')
+      this.fail(node, key, `expected a string, got ${describe(node)}`);
+    return String((node as Scalar).value);
+  }
+
+  /** The entries of a map as [key, value node], refusing keys not in `known` with a suggestion. */
+  entries(
+    map: YAMLMap<Scalar<string>, Node>,
+    path: string,
+    known: readonly string[],
+  ): Map<string, Node | null> {
+    const out = new Map<string, Node | null>();
+    for (const pair of map.items) {
+      const keyNode = pair.key as unknown as Node;
+      const name = isScalar(keyNode) ? String(keyNode.value) : '';
+      const where = path ? `${path}.${name}` : name;
+      if (!known.includes(name)) {
+        const guess = closest(name, known);
+        this.fail(
+          keyNode,
+          where,
+          `unknown key${guess ? `; did you mean "${guess}"?` : ''}`,
+          `Known keys here: ${known.join(', ')}.`,
+        );
+      }
+      out.set(name, (pair.value as Node | null) ?? null);
+    }
+    return out;
+  }
+}
+
+function describe(node: Node | null | undefined): string {
+  if (node === null || node === undefined) return 'nothing';
+  if (isMap(node)) return 'a map';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    if (node.value === null) return 'nothing';
+    return `${typeof node.value} ${JSON.stringify(node.value)}`;
+  }
+  return 'an unsupported YAML value';
+}

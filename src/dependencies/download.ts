@@ -1,0 +1,183 @@
+/**
+ * Downloads one artifact to a path, safely:
+ * - streams to a temp file next to the destination, hashing as it goes, then renames it into
+ *   place, so no partial file is ever visible under the final name;
+ * - retries network errors, stalls and 5xx/408/429 with exponential backoff (retry.ts);
+ * - follows redirects itself, refusing an https -> http downgrade unless allowed;
+ * - goes through HTTP(S)_PROXY unless NO_PROXY says otherwise;
+ * - deletes the temp file whatever happens.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import type { Agent } from 'node:http';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import fetch, { type Response } from 'node-fetch';
+import { UserError } from '../errors.js';
+import { displayUrl } from '../log/redact.js';
+import { proxyFor, type ProxyEnv } from './proxy.js';
+import { DEFAULT_RETRY, HttpError, PermanentError, withRetry, type RetryPolicy } from './retry.js';
+import { checksumMismatch, HashingStream } from './verify.js';
+
+export interface TransportOptions {
+  /** HTTP(S)_PROXY / NO_PROXY, as read by cli.ts. */
+  proxyEnv: ProxyEnv;
+  retry: RetryPolicy;
+  /** A download that receives no byte for this long is aborted (and retried). */
+  idleTimeoutMs: number;
+  maxRedirects: number;
+  /** Follow a redirect from https to plain http (off: it would expose the download to tampering). */
+  allowInsecureRedirects: boolean;
+  /** Told about each retry, for a log line. */
+  onRetry?: (message: string) => void;
+}
+
+export const DEFAULT_TRANSPORT: TransportOptions = {
+  proxyEnv: {},
+  retry: DEFAULT_RETRY,
+  idleTimeoutMs: 60_000,
+  maxRedirects: 10,
+  allowInsecureRedirects: false,
+};
+
+export interface DownloadRequest {
+  url: string;
+  /** Final path; written only once the sha256 matches. */
+  dest: string;
+  sha256: string;
+  /** Names the artifact in errors: `sidecar "otel"`, `node 22.23.1`. */
+  label: string;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  attempts: number;
+}
+
+export async function download(request: DownloadRequest, options: TransportOptions): Promise<DownloadResult> {
+  await mkdir(dirname(request.dest), { recursive: true });
+  let attempts = 0;
+  try {
+    const bytes = await withRetry(
+      options.retry,
+      async (attempt) => {
+        attempts = attempt;
+        return downloadOnce(request, options);
+      },
+      (error, attempt, delay) =>
+        options.onRetry?.(
+          `Download of ${request.label} failed (${reason(error)}); retry ${attempt} of ${options.retry.attempts - 1} in ${delay / 1000}s`,
+        ),
+    );
+    return { bytes, attempts };
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `could not download ${request.label} from ${displayUrl(request.url)}: ${reason(error)}`,
+      {
+        hint:
+          error instanceof HttpError && error.status < 500
+            ? 'Check the uri (and that it needs no credentials the buildpack does not have).'
+            : 'Check the network, HTTP(S)_PROXY / NO_PROXY, and that the server is up; staging again retries.',
+      },
+    );
+  }
+}
+
+async function downloadOnce(request: DownloadRequest, options: TransportOptions): Promise<number> {
+  const temp = `${request.dest}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const armTimer = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), options.idleTimeoutMs);
+  };
+  try {
+    armTimer();
+    const response = await openFollowingRedirects(request.url, options, controller.signal);
+    const body = response.body;
+    if (!body) throw new Error('empty response body');
+    const hashing = new HashingStream();
+    hashing.on('data', armTimer);
+    await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
+    const expectedLength = Number(response.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
+      throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
+    }
+    const actual = hashing.digest();
+    if (actual !== request.sha256) throw checksumMismatch(request.label, request.sha256, actual);
+    await rename(temp, request.dest);
+    return hashing.bytes;
+  } catch (error) {
+    if (controller.signal.aborted)
+      throw new Error(`no data for ${options.idleTimeoutMs / 1000}s (timed out)`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    await rm(temp, { force: true });
+  }
+}
+
+async function openFollowingRedirects(
+  url: string,
+  options: TransportOptions,
+  signal: AbortSignal,
+): Promise<Response> {
+  let current = new URL(url);
+  for (let hop = 0; hop <= options.maxRedirects; hop++) {
+    const response = await fetch(current.href, {
+      redirect: 'manual',
+      signal,
+      agent: agentFor(current, options.proxyEnv),
+      headers: { 'user-agent': 'sidecar-buildpack' },
+      compress: false,
+    });
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      response.body?.resume();
+      const next = new URL(location, current);
+      if (current.protocol === 'https:' && next.protocol === 'http:' && !options.allowInsecureRedirects) {
+        throw new PermanentError(`refused a redirect from https to plain http (${displayUrl(next.href)})`);
+      }
+      if (!['http:', 'https:'].includes(next.protocol))
+        throw new PermanentError(`refused a redirect to ${next.protocol} URL`);
+      current = next;
+      continue;
+    }
+    if (!response.ok) {
+      response.body?.resume();
+      throw new HttpError(
+        response.status,
+        `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+      );
+    }
+    return response;
+  }
+  throw new PermanentError(`too many redirects (more than ${options.maxRedirects})`);
+}
+
+const agents = new Map<string, Agent>();
+
+function agentFor(target: URL, env: ProxyEnv): Agent | undefined {
+  const proxy = proxyFor(target, env);
+  if (!proxy) return undefined;
+  const key = `${target.protocol}${proxy}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = target.protocol === 'https:' ? new HttpsProxyAgent(proxy) : new HttpProxyAgent(proxy);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+function reason(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    const code = (error as { code?: string }).code ?? cause?.code;
+    return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}

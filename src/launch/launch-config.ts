@@ -1,0 +1,57 @@
+/**
+ * Turns the planned sidecars into launch.yml entries (cf-contract section 2). Pure.
+ *
+ * The command is expanded by bash at launch, in the container, so it names the install dir as
+ * `$DEPS_DIR/<index>/...` (DEPS_DIR is /home/vcap/deps there) and never the staging path.
+ */
+import type { LaunchProcess, LaunchYml } from './launch-types.js';
+import { shellQuote } from './shell-quote.js';
+
+export interface SidecarLaunch {
+  name: string;
+  /** The user's command, run as-is from the install dir. */
+  command: string;
+  processTypes: string[];
+  memoryMb: number;
+  env: Record<string, string>;
+}
+
+/** Install dir of a sidecar, relative to DEPS_DIR. */
+export function sidecarDir(depsIdx: string, name: string): string {
+  return `${depsIdx}/sidecars/${name}`;
+}
+
+/** `cd "$DEPS_DIR/0/sidecars/otel" && export K='v' && ./otelcol ...` */
+export function sidecarCommand(depsIdx: string, sidecar: SidecarLaunch): string {
+  const parts = [`cd "$DEPS_DIR/${sidecarDir(depsIdx, sidecar.name)}"`];
+  const names = Object.keys(sidecar.env).sort();
+  if (names.length > 0)
+    parts.push(`export ${names.map((k) => `${k}=${shellQuote(sidecar.env[k] as string)}`).join(' ')}`);
+  parts.push(sidecar.command);
+  return parts.join(' && ');
+}
+
+export function sidecarProcess(depsIdx: string, sidecar: SidecarLaunch): LaunchProcess {
+  return {
+    type: sidecar.name,
+    command: sidecarCommand(depsIdx, sidecar),
+    platforms: { cloudfoundry: { sidecar_for: [...sidecar.processTypes] } },
+    limits: { memory: sidecar.memoryMb },
+  };
+}
+
+export function buildLaunchYml(
+  depsIdx: string,
+  sidecars: SidecarLaunch[],
+  processes: LaunchProcess[] = [],
+): LaunchYml {
+  return { processes: [...processes, ...sidecars.map((s) => sidecarProcess(depsIdx, s))] };
+}
+
+/** Total sidecar memory per process type, as Cloud Controller subtracts it. */
+export function sidecarMemoryByProcessType(sidecars: SidecarLaunch[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const s of sidecars)
+    for (const type of s.processTypes) totals.set(type, (totals.get(type) ?? 0) + s.memoryMb);
+  return totals;
+}

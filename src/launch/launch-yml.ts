@@ -1,0 +1,37 @@
+/**
+ * Reading and writing launch.yml and config.yml in DEPS_DIR/INDEX. Written through a temp file and
+ * a rename, so the lifecycle never sees a half-written file.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { DepsConfigYml, LaunchYml } from './launch-types.js';
+
+export async function writeYamlFile(path: string, data: unknown): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, stringify(data, { lineWidth: 0 }));
+  await rename(temp, path);
+}
+
+export function launchYmlPath(depsDir: string, depsIdx: string): string {
+  return join(depsDir, depsIdx, 'launch.yml');
+}
+
+export async function writeLaunchYml(depsDir: string, depsIdx: string, launch: LaunchYml): Promise<void> {
+  await writeYamlFile(launchYmlPath(depsDir, depsIdx), launch);
+}
+
+export async function readLaunchYml(depsDir: string, depsIdx: string): Promise<LaunchYml | undefined> {
+  const text = await readFile(launchYmlPath(depsDir, depsIdx), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const parsed = parse(text) as Partial<LaunchYml> | null;
+  return { processes: Array.isArray(parsed?.processes) ? parsed.processes : [] };
+}
+
+export async function writeDepsConfigYml(
+  depsDir: string,
+  depsIdx: string,
+  config: DepsConfigYml,
+): Promise<void> {
+  await writeYamlFile(join(depsDir, depsIdx, 'config.yml'), config);
+}

@@ -1,0 +1,130 @@
+/**
+ * Decides, for each configured sidecar, what to fetch and how it runs: resolves manifest
+ * dependencies, applies their `sidecar_defaults`, and checks that every sidecar ends up with a
+ * command, process types and memory. Pure: no I/O.
+ */
+import type { AppSidecarConfig, SidecarConfig } from '../config/config-types.js';
+import { parseSizeMb } from '../config/size.js';
+import { UserError } from '../errors.js';
+import { artifactFileName, type ArtifactSpec } from '../dependencies/cache.js';
+import type { BuildpackManifest } from '../dependencies/manifest-types.js';
+import { resolveDependency } from '../dependencies/resolve.js';
+import type { SidecarLaunch } from '../launch/launch-config.js';
+
+export interface SidecarPlan extends SidecarLaunch {
+  /** The manifest dependency's version, or `-` for a uri sidecar. */
+  version: string;
+  artifact: ArtifactSpec;
+  /** File name for a bare-binary artifact. */
+  binaryName: string;
+}
+
+export interface Plan {
+  sidecars: SidecarPlan[];
+  warnings: string[];
+}
+
+export function planSidecars(
+  config: AppSidecarConfig,
+  manifest: BuildpackManifest,
+  stack: string,
+  now: Date,
+): Plan {
+  const warnings: string[] = [];
+  const sidecars = config.sidecars.map((sidecar, index) => {
+    const plan = planOne(sidecar, index, manifest, stack, now);
+    warnings.push(...plan.warnings);
+    return plan.sidecar;
+  });
+  return { sidecars, warnings };
+}
+
+function planOne(
+  sidecar: SidecarConfig,
+  index: number,
+  manifest: BuildpackManifest,
+  stack: string,
+  now: Date,
+) {
+  const key = (field: string) => `sidecars[${index}].${field}`;
+  const fail = (field: string, message: string, hint?: string): never => {
+    throw new UserError(message, {
+      file: sidecar.origin.file,
+      ...(sidecar.origin.line ? { line: sidecar.origin.line } : {}),
+      key: key(field),
+      ...(hint ? { hint } : {}),
+    });
+  };
+
+  let version = '-';
+  let artifact: ArtifactSpec;
+  let defaults: {
+    command?: string;
+    memoryMb?: number;
+    processTypes?: string[];
+    env?: Record<string, string>;
+  } = {};
+  const warnings: string[] = [];
+  if (sidecar.source.kind === 'dependency') {
+    const { dependency: name, version: pattern } = sidecar.source;
+    let resolved;
+    try {
+      resolved = resolveDependency(manifest, name, pattern, stack, now);
+    } catch (error) {
+      if (error instanceof UserError)
+        fail(pattern ? 'version' : 'dependency', error.message, error.details.hint);
+      throw error;
+    }
+    const dep = resolved.dependency;
+    version = dep.version;
+    warnings.push(...resolved.warnings);
+    artifact = {
+      uri: dep.uri,
+      sha256: dep.sha256,
+      label: `${name} ${dep.version}`,
+      ...(dep.file ? { file: dep.file } : {}),
+    };
+    const d = manifest.sidecar_defaults?.[name];
+    if (d) {
+      const memoryMb = d.memory === undefined ? undefined : parseSizeMb(d.memory);
+      defaults = {
+        command: d.command,
+        ...(memoryMb ? { memoryMb } : {}),
+        ...(d.process_types ? { processTypes: d.process_types } : {}),
+        ...(d.env ? { env: d.env } : {}),
+      };
+    }
+  } else {
+    artifact = { uri: sidecar.source.uri, sha256: sidecar.source.sha256, label: `sidecar "${sidecar.name}"` };
+  }
+
+  const command = sidecar.command ?? defaults.command;
+  if (!command)
+    fail(
+      'command',
+      'is missing, and the dependency has no default command',
+      'Add `command:` with the executable to run, e.g. ./agent --config "$HOME/agent.yml".',
+    );
+  const memoryMb = sidecar.memoryMb ?? defaults.memoryMb;
+  if (!memoryMb) {
+    fail(
+      'memory',
+      'is missing: every sidecar must reserve its memory',
+      'Add e.g. `memory: 256M`. Without it Cloud Controller does not subtract the sidecar from MEMORY_LIMIT, the Java buildpack sizes the JVM to the whole container, and the container is OOM-killed (exit 137) once both run.',
+    );
+  }
+
+  return {
+    warnings,
+    sidecar: {
+      name: sidecar.name,
+      command: command as string,
+      processTypes: sidecar.processTypes ?? defaults.processTypes ?? ['web'],
+      memoryMb: memoryMb as number,
+      env: { ...(defaults.env ?? {}), ...sidecar.env },
+      version,
+      artifact,
+      binaryName: artifactFileName(artifact.uri),
+    } satisfies SidecarPlan,
+  };
+}

@@ -1,0 +1,17 @@
+/** The app's Procfile (`type: command` lines), which Cloud Foundry lets override process commands. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export function parseProcfile(text: string): Record<string, string> {
+  const processes: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([A-Za-z0-9_-]+):\s*(.+?)\s*$/.exec(line);
+    if (match) processes[match[1] as string] = match[2] as string;
+  }
+  return processes;
+}
+
+export async function readProcfile(buildDir: string): Promise<Record<string, string> | undefined> {
+  const text = await readFile(join(buildDir, 'Procfile'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseProcfile(text);
+}

@@ -1,0 +1,135 @@
+/**
+ * bin/supply: reads the app's sidecar config, fetches and verifies each sidecar, unpacks it under
+ * DEPS_DIR/INDEX/sidecars/<name>, and writes launch.yml and config.yml.
+ *
+ * All-or-nothing: launch.yml and config.yml are written last, and on any failure the sidecars
+ * unpacked by this run are removed, so a failed staging leaves DEPS_DIR/INDEX as it found it.
+ */
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { loadAppConfig } from '../config/load.js';
+import { formatMb } from '../config/size.js';
+import { UnpackBudget } from '../archive/limits.js';
+import { extractArtifact } from '../archive/extract.js';
+import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
+import { loadManifest } from '../dependencies/manifest.js';
+import { buildLaunchYml, sidecarDir } from '../launch/launch-config.js';
+import { writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
+import type { StagingContext } from './context.js';
+import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
+import { summaryTable } from './summary.js';
+
+export interface InstalledSidecar {
+  plan: SidecarPlan;
+  source: ArtifactSource;
+  downloadedBytes: number;
+}
+
+export interface SupplyResult {
+  sidecars: InstalledSidecar[];
+}
+
+const SOURCE_LABEL: Record<ArtifactSource, string> = {
+  offline: 'offline',
+  cache: 'cache',
+  download: 'download',
+};
+
+export async function supply(ctx: StagingContext): Promise<SupplyResult> {
+  const { log } = ctx;
+  log.header(`Sidecar Buildpack ${ctx.buildpack.version}`);
+  const config = await loadAppConfig(ctx.buildDir, ctx.env);
+  if (!config || config.sidecars.length === 0) {
+    log.detail(
+      config
+        ? `No sidecars in ${config.sources.join(' + ')}; nothing to install`
+        : 'No sidecars.yml or $SIDECARS_YML; nothing to install',
+    );
+    return { sidecars: [] };
+  }
+  log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
+
+  const manifest = await loadManifest(ctx.buildpack.dir);
+  const plan = planSidecars(config, manifest, ctx.stack, ctx.now);
+  for (const warning of plan.warnings) log.warning(warning);
+
+  const depsRoot = join(ctx.depsDir, ctx.depsIdx);
+  const installed: InstalledSidecar[] = [];
+  const used: string[] = [];
+  try {
+    for (const sidecar of plan.sidecars) {
+      log.header(`Installing sidecar ${sidecar.name}${sidecar.version === '-' ? '' : ` ${sidecar.version}`}`);
+      const artifact = await fetchSidecar(ctx, sidecar);
+      if (artifact.source !== 'offline') used.push(artifact.path);
+      const dest = join(ctx.depsDir, sidecarDir(ctx.depsIdx, sidecar.name));
+      const kind = await extractArtifact({
+        archivePath: artifact.path,
+        name: artifact.source === 'offline' ? sidecar.artifact.label : sidecar.binaryName,
+        binaryName: sidecar.binaryName,
+        dest,
+        budget: new UnpackBudget(sidecar.binaryName, ctx.maxUnpackedBytes),
+      });
+      await makeExecutable(dest, sidecar.command);
+      log.detail(`Unpacked ${kind} into $DEPS_DIR/${sidecarDir(ctx.depsIdx, sidecar.name)}`);
+      installed.push({ plan: sidecar, source: artifact.source, downloadedBytes: artifact.downloadedBytes });
+    }
+    await mkdir(depsRoot, { recursive: true });
+    await writeLaunchYml(ctx.depsDir, ctx.depsIdx, buildLaunchYml(ctx.depsIdx, plan.sidecars));
+    await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
+  } catch (error) {
+    await rm(join(depsRoot, 'sidecars'), { recursive: true, force: true });
+    throw error;
+  }
+  await pruneCache(ctx.cacheDir, used, log);
+
+  log.header('Sidecars');
+  log.table(
+    summaryTable(
+      installed.map((s) => ({
+        sidecar: s.plan.name,
+        version: s.plan.version,
+        source: SOURCE_LABEL[s.source],
+        processTypes: s.plan.processTypes,
+        memoryMb: s.plan.memoryMb,
+      })),
+    ),
+  );
+  const total = installed.reduce((sum, s) => sum + s.plan.memoryMb, 0);
+  log.detail(
+    `Reserved ${formatMb(total)} for sidecars; Cloud Controller subtracts it from MEMORY_LIMIT of the processes they run beside`,
+  );
+  return { sidecars: installed };
+}
+
+async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<Artifact> {
+  const artifact = await obtainArtifact(sidecar.artifact, {
+    buildpackDir: ctx.buildpack.dir,
+    cacheDir: ctx.cacheDir,
+    transport: ctx.transport,
+    log: ctx.log,
+  });
+  const how = {
+    offline: 'from the buildpack (offline)',
+    cache: 'from the staging cache',
+    download: `downloaded (${formatBytes(artifact.downloadedBytes)})`,
+  }[artifact.source];
+  ctx.log.detail(`${sidecar.artifact.label}: ${how}, sha256 verified`);
+  ctx.log.debug(`${sidecar.artifact.label}: uri ${sidecar.artifact.uri}, sha256 ${sidecar.artifact.sha256}`);
+  return artifact;
+}
+
+/** chmod +x the command's executable when it is a path inside the install dir (`./agent`, `bin/agent`). */
+async function makeExecutable(dir: string, command: string): Promise<void> {
+  const first = /^\s*(?:exec\s+)?([^\s;&|'"$`]+)/.exec(command)?.[1];
+  if (!first || first.startsWith('/')) return;
+  const path = resolve(dir, first);
+  if (!path.startsWith(dir + sep)) return;
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile()) await chmod(path, info.mode | 0o755);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} B`;
+}

@@ -1,0 +1,127 @@
+/**
+ * bin/supply end to end, called exactly as the lifecycle calls it, on a PATH without node,
+ * against a local server holding the node runtime and the sidecar archives.
+ */
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LaunchYml } from '../../src/launch/launch-types.js';
+import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { startServer, type TestServer } from '../support/http-server.js';
+import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
+import { tempDir } from '../support/tmp.js';
+import { freePort, waitForHttp } from '../support/net.js';
+
+const APP = join(FIXTURES, 'apps', 'config-server-app');
+let server: TestServer;
+let buildpack: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  const sidecar = await serveFixtureSidecar(server);
+  buildpack = await makeTestBuildpack({ node: { server }, dependencies: [sidecar] });
+});
+afterAll(() => server.close());
+
+async function readLaunch(depsDir: string, index = 0): Promise<LaunchYml> {
+  return parse(await readFile(join(depsDir, String(index), 'launch.yml'), 'utf8')) as LaunchYml;
+}
+
+describe('bin/supply', () => {
+  it('bootstraps node from the manifest, installs the sidecar and writes a launch.yml the lifecycle accepts', async () => {
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (downloaded, sha256 verified)');
+    expect(result.stdout).toMatch(/-----> Installing sidecar config-server 1\.0\.0/);
+    expect(result.stdout).toMatch(/config-server\s+1\.0\.0\s+download\s+web\s+64M/);
+
+    const launch = await readLaunch(dirs.depsDir);
+    expect(launch.processes).toHaveLength(1);
+    const [entry] = launch.processes;
+    expect(entry).toMatchObject({
+      type: 'config-server',
+      platforms: { cloudfoundry: { sidecar_for: ['web'] } },
+      limits: { memory: 64 },
+    });
+    expect(Number.isInteger(entry?.limits?.memory)).toBe(true);
+    expect(entry?.command).toContain('"$DEPS_DIR/0/sidecars/config-server"');
+    expect(entry?.command).not.toContain(dirs.depsDir);
+    expect(parse(await readFile(join(dirs.depsDir, '0', 'config.yml'), 'utf8'))).toEqual({
+      name: 'sidecar',
+      version: expect.any(String),
+    });
+  });
+
+  it('writes a command that starts the sidecar from a droplet unpacked at another path', async () => {
+    const dirs = await stagingDirs(APP);
+    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs))).exitCode).toBe(0);
+    const home = await tempDir('home-vcap-');
+    await cp(dirs.depsDir, join(home, 'deps'), { recursive: true });
+    await cp(dirs.buildDir, join(home, 'app'), { recursive: true });
+    await rm(dirs.depsDir, { recursive: true });
+
+    const port = await freePort();
+    const launch = await readLaunch(join(home, 'deps'));
+    const command = (launch.processes[0]?.command ?? '').replace(
+      "CONFIG_SERVER_PORT='8082'",
+      `CONFIG_SERVER_PORT='${port}'`,
+    );
+    const sidecar = execa('bash', ['-c', command], {
+      cwd: join(home, 'app'),
+      env: { DEPS_DIR: join(home, 'deps'), HOME: join(home, 'app') },
+      reject: false,
+    });
+    try {
+      const body = await waitForHttp(`http://127.0.0.1:${port}/config/`);
+      expect(JSON.parse(body)).toMatchObject({ Scope: 'config-server-sidecar' });
+    } finally {
+      sidecar.kill('SIGKILL');
+      await sidecar;
+    }
+  });
+
+  it('stages at index 1 with the index in every path', async () => {
+    const dirs = await stagingDirs(APP, 2);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs, 1));
+    expect(result.exitCode, String(result.all)).toBe(0);
+    const launch = await readLaunch(dirs.depsDir, 1);
+    expect(launch.processes[0]?.command).toContain('"$DEPS_DIR/1/sidecars/config-server"');
+    expect(await readdir(join(dirs.depsDir, '1', 'sidecars', 'config-server'))).toContain('config-server');
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+
+  it('restages from the cache without a single request', async () => {
+    const dirs = await stagingDirs(APP);
+    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs))).exitCode).toBe(0);
+    const before = server.requests.length;
+    await rm(dirs.depsDir, { recursive: true });
+    const again = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'supply', [again.buildDir, dirs.cacheDir, again.depsDir, '0']);
+    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(server.requests.length - before).toBe(0);
+    expect(result.stdout).toContain('(from the staging cache)');
+    expect(result.stdout).toMatch(/config-server\s+1\.0\.0\s+cache/);
+  });
+
+  it('removes cache entries the staging no longer uses', async () => {
+    const dirs = await stagingDirs(APP);
+    const stale = join(dirs.cacheDir, 'dependencies', 'f'.repeat(64));
+    await cp(join(FIXTURES, 'apps'), stale, { recursive: true });
+    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs))).exitCode).toBe(0);
+    const entries = await readdir(join(dirs.cacheDir, 'dependencies'));
+    expect(entries).toHaveLength(1);
+    expect(entries).not.toContain('f'.repeat(64));
+  });
+
+  it('does nothing for an app without sidecars.yml', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'index.html'), 'hi');
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.stdout).toContain('nothing to install');
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Runs the real bin/ shims the way the buildpack lifecycle does (cf-contract section 1):
+ * `bin/supply BUILD_DIR CACHE_DIR DEPS_DIR INDEX` in fresh temp dirs, with DEPS_DIR/<i> created
+ * beforehand for every buildpack, and optionally a PATH like the stack's: no node on it.
+ */
+import { cp, mkdir, readdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa, type Result } from 'execa';
+import { tempDir } from './tmp.js';
+
+export interface StagingDirs {
+  buildDir: string;
+  cacheDir: string;
+  depsDir: string;
+}
+
+/** Copies an app into a fresh BUILD_DIR and makes empty CACHE_DIR and DEPS_DIR/0..count-1. */
+export async function stagingDirs(appDir?: string, indexes = 1): Promise<StagingDirs> {
+  const root = await tempDir('staging-');
+  const dirs = { buildDir: join(root, 'app'), cacheDir: join(root, 'cache'), depsDir: join(root, 'deps') };
+  if (appDir) await cp(appDir, dirs.buildDir, { recursive: true });
+  else await mkdir(dirs.buildDir);
+  await mkdir(dirs.cacheDir);
+  for (let i = 0; i < indexes; i++) await mkdir(join(dirs.depsDir, String(i)), { recursive: true });
+  return dirs;
+}
+
+let stackPathPromise: Promise<string> | undefined;
+
+/**
+ * A PATH with every tool of /usr/bin and /bin except node and its package managers, like the
+ * cflinuxfs4 stack, which has no node.
+ */
+export function pathWithoutNode(): Promise<string> {
+  stackPathPromise ??= (async () => {
+    const dir = await tempDir('stack-path-');
+    const hidden = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
+    for (const source of ['/usr/bin', '/bin']) {
+      for (const name of await readdir(source).catch(() => [] as string[])) {
+        if (hidden.has(name)) continue;
+        await symlink(join(source, name), join(dir, name)).catch(() => undefined);
+      }
+    }
+    return dir;
+  })();
+  return stackPathPromise;
+}
+
+export interface RunPhaseOptions {
+  env?: Record<string, string | undefined>;
+  /** Hide node from PATH, as on the stack (default true). */
+  noNode?: boolean;
+}
+
+/** Runs bin/<phase> of `buildpackDir` with `args`; never throws on a non-zero exit. */
+export async function runPhase(
+  buildpackDir: string,
+  phase: 'detect' | 'supply' | 'finalize' | 'release',
+  args: string[],
+  options: RunPhaseOptions = {},
+): Promise<Result> {
+  const path = options.noNode === false ? process.env.PATH : await pathWithoutNode();
+  return execa(join(buildpackDir, 'bin', phase), args, {
+    reject: false,
+    all: true,
+    extendEnv: false,
+    env: {
+      PATH: path,
+      HOME: process.env.HOME,
+      TMPDIR: await tempDir('tmpdir-'),
+      CF_STACK: 'cflinuxfs4',
+      ...options.env,
+    },
+  });
+}
+
+export function supplyArgs(dirs: StagingDirs, index = 0): string[] {
+  return [dirs.buildDir, dirs.cacheDir, dirs.depsDir, String(index)];
+}
