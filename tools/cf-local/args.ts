@@ -21,12 +21,13 @@ export type Command =
 export const USAGE = `usage:
   cf-local stage APP_DIR -b BUILDPACK [-b BUILDPACK ...] [--env K=V ...] [--stack cflinuxfs4]
                  [--out DIR] [--cache-dir DIR] [--memory 1G] [--staging-memory 1G]
-                 [--system-buildpack BUILDPACK ...] [--name NAME]
+                 [--system-buildpack BUILDPACK ...] [--name NAME] [--host-node]
   cf-local run STAGED_DIR [--memory 1G] [--process web] [--instances N] [--env K=V ...]
                  [--no-sidecar-memory-subtraction] [--no-memory-limit] [--no-restart]
                  [--health-check-type port|process] [--health-check-timeout SECONDS]
-                 [--stop-grace SECONDS] [--ready-file FILE]
-BUILDPACK is a directory or a zip. STAGED_DIR is the directory stage prints.`;
+                 [--stop-grace SECONDS] [--ready-file FILE] [--host-node]
+BUILDPACK is a directory or a zip. STAGED_DIR is the directory stage prints.
+Containers see the host's tools except node (the stack has none); --host-node keeps it.`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -89,6 +90,7 @@ function parseStage(argv: readonly string[]): Command {
     else if (arg === '--memory' || arg === '-m') options.processMemoryMb = memoryMb(arg, r.value(arg));
     else if (arg === '--staging-memory') options.stagingMemoryMb = memoryMb(arg, r.value(arg));
     else if (arg === '--system-buildpack') systemBuildpacks.push(r.value(arg));
+    else if (arg === '--host-node') options.hostNode = true;
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else if (options.appDir === undefined) options.appDir = arg;
     else throw new UsageError(`unexpected argument "${arg}"`);
@@ -118,6 +120,7 @@ function parseRun(argv: readonly string[]): Command {
     else if (arg === '--no-sidecar-memory-subtraction') options.subtractSidecarMemory = false;
     else if (arg === '--no-memory-limit') options.enforceMemoryLimit = false;
     else if (arg === '--no-restart') options.restart = false;
+    else if (arg === '--host-node') options.hostNode = true;
     else if (arg === '--health-check-type') {
       const type = r.value(arg);
       if (type !== 'port' && type !== 'process')

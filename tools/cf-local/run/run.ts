@@ -19,6 +19,7 @@ import { createMemoryCgroup } from './memory-cgroup.js';
 import { freePort } from './port.js';
 import { planProcesses } from './process-plan.js';
 import { appIdentity, type AppIdentity } from './vcap-application.js';
+import { pathFor } from '../stack-path.js';
 
 export interface RunOptions {
   /** A directory written by `stage`. */
@@ -40,6 +41,8 @@ export interface RunOptions {
   stopGraceMs?: number;
   /** Restart crashed instances (default on). */
   restart?: boolean;
+  /** Keep the host's node on PATH (the stack has none; default: hidden). */
+  hostNode?: boolean;
   onLog?: (line: LogLine) => void;
 }
 
@@ -58,6 +61,8 @@ export interface InstanceView {
 
 export class RunningApp {
   readonly logs: LogLine[] = [];
+  /** Every pid this run started, across restarts: after stop() none of them may be alive. */
+  readonly startedPids: number[] = [];
   /** How the memory limit is enforced, or why it is not. */
   memoryLimit = '';
   private readonly views: InstanceView[] = [];
@@ -72,12 +77,14 @@ export class RunningApp {
     private readonly app: AppRecord,
     private readonly identity: AppIdentity,
     private readonly runRoot: string,
+    private readonly path: string,
   ) {}
 
+  /** A snapshot of an instance (later restarts do not change it). */
   instance(index = 0): InstanceView {
     const view = this.views[index];
     if (!view) throw new Error(`no instance ${index}`);
-    return view;
+    return snapshot(view);
   }
 
   /** `http://127.0.0.1:PORT` of an instance. */
@@ -85,12 +92,18 @@ export class RunningApp {
     return `http://127.0.0.1:${this.instance(index).port}`;
   }
 
-  /** Resolves once the instance's current container is healthy (e.g. after a restart). */
-  waitUntilRunning(index = 0, timeoutMs = 15_000): Promise<InstanceView> {
+  /**
+   * Resolves once the instance's current container is healthy; with `crashes`, only once it has
+   * crashed that many times and is healthy again (a restart).
+   */
+  waitUntilRunning(index = 0, timeoutMs = 15_000, crashes = 0): Promise<InstanceView> {
     return this.waitFor(
-      () => (this.views[index]?.state === 'running' ? this.views[index] : undefined),
+      () => {
+        const view = this.views[index];
+        return view?.state === 'running' && view.crashCount >= crashes ? snapshot(view) : undefined;
+      },
       timeoutMs,
-      `instance ${index} to be running`,
+      `instance ${index} to be running${crashes ? ` after ${crashes} crash(es)` : ''}`,
     );
   }
 
@@ -182,7 +195,7 @@ export class RunningApp {
         port: view.port,
         index: view.index,
         instanceGuid: guid,
-        hostPath: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+        hostPath: this.path,
         extraEnv: this.options.env ?? {},
       });
       const container = new Container({
@@ -206,6 +219,7 @@ export class RunningApp {
         pid: p.pid,
         isSidecar: p.spec.isSidecar,
       }));
+      this.startedPids.push(...view.processes.map((p) => p.pid));
       this.notify();
       void container.healthy.then(() => {
         if (this.containers[view.index] === container && !this.stopped) view.state = 'running';
@@ -272,6 +286,10 @@ export class RunningApp {
   }
 }
 
+function snapshot(view: InstanceView): InstanceView {
+  return { ...view, processes: view.processes.map((p) => ({ ...p })) };
+}
+
 /** Starts the app's instances (does not wait for them to be healthy). */
 export async function run(options: RunOptions): Promise<RunningApp> {
   const stagedDir = resolve(options.stagedDir);
@@ -297,6 +315,7 @@ export async function run(options: RunOptions): Promise<RunningApp> {
       healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 60_000,
       stopGraceMs: options.stopGraceMs ?? 10_000,
       restart: options.restart ?? true,
+      hostNode: options.hostNode ?? false,
       onLog: options.onLog,
       env: options.env,
     },
@@ -304,6 +323,7 @@ export async function run(options: RunOptions): Promise<RunningApp> {
     app,
     appIdentity(app.name),
     runRoot,
+    await pathFor(options.hostNode ?? false),
   );
   await running.start();
   return running;

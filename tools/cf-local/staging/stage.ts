@@ -40,6 +40,7 @@ import {
 import { runScript, type ScriptRun } from './run-script.js';
 import { checkSidecars } from './sidecar-checks.js';
 import { stagingEnv } from './staging-env.js';
+import { pathFor } from '../stack-path.js';
 import type { BuildpackMetadata, StagingInfo, StagingResult } from './staging-result.js';
 
 export interface StageOptions {
@@ -62,6 +63,8 @@ export interface StageOptions {
   /** Names of sidecars declared in the app manifest (Cloud Controller's name conflict check). */
   userSidecarNames?: readonly string[];
   vcapServices?: string;
+  /** Keep the host's node on PATH (the stack has none; default: hidden). */
+  hostNode?: boolean;
   /** Each staging log line as it is printed. */
   onLog?: (line: string) => void;
 }
@@ -118,7 +121,7 @@ async function stageIn(root: string, options: StageOptions, print: (line: string
     stagingMemoryMb: options.stagingMemoryMb ?? 1024,
     stagingDiskMb: 4096,
     vcapServices,
-    hostPath: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    hostPath: await pathFor(options.hostNode ?? false),
   });
   const buildpacks: Buildpack[] = [];
   for (const key of keys) buildpacks.push(await prepareBuildpack(key, root));
