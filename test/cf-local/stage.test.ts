@@ -32,7 +32,12 @@ async function appDir(files: Record<string, string> = { Procfile: 'web: ./serve\
 const record = (phase: string): string => `echo "${phase} $*" >> "${'$'}{RECORD}"`;
 
 async function stageWith(options: Partial<StageOptions> & Pick<StageOptions, 'buildpacks'>) {
-  return stage({ appDir: await appDir(), cacheDir: await tempDir('cache-'), ...options });
+  return stage({
+    appDir: await appDir(),
+    cacheDir: await tempDir('cache-'),
+    outDir: await tempDir('staged-'),
+    ...options,
+  });
 }
 
 describe('cf-local stage', () => {
@@ -109,10 +114,9 @@ describe('cf-local stage', () => {
       finalize: `cat > "$3/$4/launch.yml" <<'YML'\nprocesses:\n- {type: web, command: from-launch}\n- {type: worker, command: work}\nYML`,
       release: 'echo release-was-called >&2; exit 1',
     });
-    const outcome = await stage({
+    const outcome = await stageWith({
       appDir: await appDir({ Procfile: 'worker: from-procfile\n' }),
       buildpacks: [final],
-      cacheDir: await tempDir('c-'),
     });
     expect(outcome.ok, outcome.log.join('\n')).toBe(true);
     if (!outcome.ok) return;

@@ -40,6 +40,7 @@ describe.skipIf(!HAS_STAGING_CORE)('tutorial: config-server sidecar beside a web
       buildpacks: [buildpack, BINARY_BUILDPACK],
       env: app.env,
       cacheDir: await tempDir('cache-'),
+      outDir: await tempDir('staged-'),
     });
     expect(staged.ok, staged.log.join('\n')).toBe(true);
     if (!staged.ok) return;
