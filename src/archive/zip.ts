@@ -23,7 +23,6 @@ export async function extractZip(
   dest: string,
   budget: UnpackBudget,
 ): Promise<void> {
-  // strictFileNames off: we check names ourselves, to report them as refusals, not as damage.
   const zip = await new Promise<ZipFile>((resolve, reject) =>
     yauzl.open(
       archivePath,
@@ -125,6 +124,12 @@ async function readAll(stream: Readable, max: number): Promise<string> {
 }
 
 function damaged(name: string, error: Error): UserError {
+  // yauzl checks entry names itself while reading the directory; report its refusals as ours.
+  const unsafe = /^(invalid relative path|absolute path): (.*)$/.exec(error.message);
+  if (unsafe) {
+    const problem = unsafe[1] === 'absolute path' ? 'absolute path' : 'path contains ".."';
+    return new UnsafeArchiveError(name, unsafe[2] as string, problem);
+  }
   return new UserError(`${name}: cannot be unpacked as a zip archive: ${error.message}`, {
     hint: 'The file may be damaged or not a zip archive.',
   });

@@ -26,7 +26,7 @@ export class YamlSource {
   /** Parses `text`; YAML syntax errors (tabs, duplicate keys, bad indentation) become UserErrors. */
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
     const first = doc.errors[0];
     if (first) {
       const line = first.linePos?.[0]?.line;

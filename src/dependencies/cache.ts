@@ -78,11 +78,15 @@ export async function obtainArtifact(spec: ArtifactSpec, store: ArtifactStore): 
     await rm(dirname(cached), { recursive: true, force: true });
   }
 
-  const { bytes } = await download(
-    { url: spec.uri, dest: cached, sha256: spec.sha256, label: spec.label },
-    store.transport,
-  );
-  return { path: cached, source: 'download', downloadedBytes: bytes };
+  try {
+    const request = { url: spec.uri, dest: cached, sha256: spec.sha256, label: spec.label };
+    const { bytes } = await download(request, store.transport);
+    return { path: cached, source: 'download', downloadedBytes: bytes };
+  } catch (error) {
+    // The entry dir is per uri, so nothing else lives there: a failed download leaves no trace.
+    await rm(dirname(cached), { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Removes every cache entry this staging did not use, so the app cache does not grow forever. */

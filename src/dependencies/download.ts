@@ -127,12 +127,22 @@ async function openFollowingRedirects(
   signal: AbortSignal,
 ): Promise<Response> {
   let current = new URL(url);
+  // Credentials in the URL become a Basic header (fetch refuses them in URLs), and are sent only
+  // to the origin they were given for, never to a redirect target elsewhere.
+  const origin = current.origin;
+  const authorization = basicAuth(current);
   for (let hop = 0; hop <= options.maxRedirects; hop++) {
-    const response = await fetch(current.href, {
+    const target = new URL(current.href);
+    target.username = '';
+    target.password = '';
+    const response = await fetch(target.href, {
       redirect: 'manual',
       signal,
       agent: agentFor(current, options.proxyEnv),
-      headers: { 'user-agent': 'sidecar-buildpack' },
+      headers: {
+        'user-agent': 'sidecar-buildpack',
+        ...(authorization && current.origin === origin ? { authorization } : {}),
+      },
       compress: false,
     });
     const location = response.headers.get('location');
@@ -157,6 +167,12 @@ async function openFollowingRedirects(
     return response;
   }
   throw new PermanentError(`too many redirects (more than ${options.maxRedirects})`);
+}
+
+function basicAuth(url: URL): string | undefined {
+  if (!url.username && !url.password) return undefined;
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
 const agents = new Map<string, Agent>();

@@ -3,6 +3,8 @@
  * try; any other status (404, 403, ...) is an answer and is not retried.
  */
 
+import { UserError } from '../errors.js';
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -19,7 +21,8 @@ export class PermanentError extends Error {
 }
 
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof PermanentError) return false;
+  // A UserError (checksum mismatch) is an answer, not a glitch: another try gets the same file.
+  if (error instanceof PermanentError || error instanceof UserError) return false;
   if (error instanceof HttpError) return error.status >= 500 || error.status === 408 || error.status === 429;
   return true;
 }

@@ -6,7 +6,9 @@
  * the logger (proxy credentials, service-binding values) is replaced wherever it appears.
  */
 
-const URL_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*@)?([^\s?#"'<>]*)(\?[^\s#"'<>]*)?/gi;
+// The query stops before trailing punctuation, so "from URL?t=x: HTTP 404" keeps its colon.
+const URL_PATTERN =
+  /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*@)?([^\s?#"'<>]*)(\?[^\s#"'<>]*?)?(?=[:,;.)]*(?:[\s#"'<>]|$))/gi;
 
 /** Redacts credentials in every URL found in `text`. */
 export function redactUrls(text: string): string {

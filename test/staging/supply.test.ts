@@ -33,7 +33,7 @@ describe('bin/supply', () => {
   it('bootstraps node from the manifest, installs the sidecar and writes a launch.yml the lifecycle accepts', async () => {
     const dirs = await stagingDirs(APP);
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
-    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (downloaded, sha256 verified)');
     expect(result.stdout).toMatch(/-----> Installing sidecar config-server 1\.0\.0/);
     expect(result.stdout).toMatch(/config-server\s+1\.0\.0\s+download\s+web\s+64M/);
@@ -86,7 +86,7 @@ describe('bin/supply', () => {
   it('stages at index 1 with the index in every path', async () => {
     const dirs = await stagingDirs(APP, 2);
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs, 1));
-    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.exitCode, result.all).toBe(0);
     const launch = await readLaunch(dirs.depsDir, 1);
     expect(launch.processes[0]?.command).toContain('"$DEPS_DIR/1/sidecars/config-server"');
     expect(await readdir(join(dirs.depsDir, '1', 'sidecars', 'config-server'))).toContain('config-server');
@@ -100,7 +100,7 @@ describe('bin/supply', () => {
     await rm(dirs.depsDir, { recursive: true });
     const again = await stagingDirs(APP);
     const result = await runPhase(buildpack, 'supply', [again.buildDir, dirs.cacheDir, again.depsDir, '0']);
-    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.exitCode, result.all).toBe(0);
     expect(server.requests.length - before).toBe(0);
     expect(result.stdout).toContain('(from the staging cache)');
     expect(result.stdout).toMatch(/config-server\s+1\.0\.0\s+cache/);
@@ -120,7 +120,7 @@ describe('bin/supply', () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'index.html'), 'hi');
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
-    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain('nothing to install');
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });

@@ -5,7 +5,7 @@
  */
 import { cp, mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
 import { tempDir } from './tmp.js';
 
 export interface StagingDirs {
@@ -52,15 +52,23 @@ export interface RunPhaseOptions {
   noNode?: boolean;
 }
 
+export interface PhaseResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved, as the staging log shows them. */
+  all: string;
+}
+
 /** Runs bin/<phase> of `buildpackDir` with `args`; never throws on a non-zero exit. */
 export async function runPhase(
   buildpackDir: string,
   phase: 'detect' | 'supply' | 'finalize' | 'release',
   args: string[],
   options: RunPhaseOptions = {},
-): Promise<Result> {
+): Promise<PhaseResult> {
   const path = options.noNode === false ? process.env.PATH : await pathWithoutNode();
-  return execa(join(buildpackDir, 'bin', phase), args, {
+  const result = await execa(join(buildpackDir, 'bin', phase), args, {
     reject: false,
     all: true,
     extendEnv: false,
@@ -72,6 +80,7 @@ export async function runPhase(
       ...options.env,
     },
   });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all };
 }
 
 export function supplyArgs(dirs: StagingDirs, index = 0): string[] {

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { mergeDocuments, loadAppConfig } from '../../src/config/load.js';
+import { parseSidecarsDocument } from '../../src/config/parse.js';
+import { UserError } from '../../src/errors.js';
+import { writeTree } from '../support/archives.js';
+
+const SHA = 'b'.repeat(64);
+
+function errorOf(text: string, file = 'sidecars.yml'): string {
+  try {
+    parseSidecarsDocument(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError);
+    return (error as UserError).describe();
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('parseSidecarsDocument', () => {
+  it('normalises the documented example', () => {
+    const doc = parseSidecarsDocument(
+      [
+        'sidecars:',
+        '  - name: config-server',
+        '    dependency: config-server',
+        '    version: 1.x',
+        '    command: ./config-server',
+        '    process_types: [web]',
+        '    memory: 256M',
+        '    env:',
+        '      CONFIG_SERVER_PORT: 8082',
+        '  - name: otel',
+        `    uri: https://example.com/otelcol_0.135.0_linux_amd64.tar.gz`,
+        `    sha256: ${SHA.toUpperCase()}`,
+        '    command: ./otelcol --config "$HOME/otel.yaml"',
+        '    process_types: [web, worker]',
+        '    memory: 1G',
+        'command: ./my-app',
+      ].join('\n'),
+      'sidecars.yml',
+    );
+    expect(doc.command).toBe('./my-app');
+    expect(doc.sidecars).toEqual([
+      {
+        name: 'config-server',
+        source: { kind: 'dependency', dependency: 'config-server', version: '1.x' },
+        command: './config-server',
+        processTypes: ['web'],
+        memoryMb: 256,
+        env: { CONFIG_SERVER_PORT: '8082' },
+        origin: { file: 'sidecars.yml', line: 2 },
+      },
+      {
+        name: 'otel',
+        source: { kind: 'uri', uri: 'https://example.com/otelcol_0.135.0_linux_amd64.tar.gz', sha256: SHA },
+        command: './otelcol --config "$HOME/otel.yaml"',
+        processTypes: ['web', 'worker'],
+        memoryMb: 1024,
+        env: {},
+        origin: { file: 'sidecars.yml', line: 10 },
+      },
+    ]);
+  });
+
+  it('accepts an empty document', () => {
+    expect(parseSidecarsDocument('', 'sidecars.yml')).toEqual({ sidecars: [] });
+  });
+
+  describe('failure cases', () => {
+    it.each([
+      [
+        'a bad size',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: lots\n',
+        'sidecars.yml:4: sidecars[0].memory: "lots" is not a size like 256M',
+      ],
+      [
+        'zero memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: 0\n',
+        'sidecars[0].memory: "0" must be more than 0',
+      ],
+      [
+        'negative memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: -5M\n',
+        'is not a size like 256M',
+      ],
+      [
+        'absurd memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: 100T\n',
+        'is more than the 64G',
+      ],
+      [
+        'an unknown key',
+        'sidecars:\n  - name: a\n    dependency: x\n    memroy: 1G\n',
+        'sidecars.yml:4: sidecars[0].memroy: unknown key; did you mean "memory"?',
+      ],
+      [
+        'an unknown top-level key',
+        'sidecar:\n  - name: a\n',
+        'sidecars.yml:1: sidecar: unknown key; did you mean "sidecars"?',
+      ],
+      ['a missing name', 'sidecars:\n  - dependency: x\n', 'sidecars[0].name: is missing'],
+      ['a bad name', 'sidecars:\n  - name: "my sidecar"\n    dependency: x\n', 'is not a valid sidecar name'],
+      [
+        'a too long name',
+        `sidecars:\n  - name: ${'a'.repeat(256)}\n    dependency: x\n`,
+        'Cloud Controller allows at most 255',
+      ],
+      [
+        'a duplicate name',
+        'sidecars:\n  - name: a\n    dependency: x\n  - name: a\n    dependency: y\n',
+        'sidecars.yml:4: sidecars[1].name: "a" is used twice (first at line 2)',
+      ],
+      [
+        'both sources',
+        `sidecars:\n  - name: a\n    dependency: x\n    uri: https://e.com/a\n`,
+        'cannot be combined with "dependency"',
+      ],
+      ['no source', 'sidecars:\n  - name: a\n    command: ./a\n', 'needs either "dependency"'],
+      [
+        'uri without sha256',
+        'sidecars:\n  - name: a\n    uri: https://e.com/a\n    command: ./a\n',
+        'sidecars[0].sha256: is missing',
+      ],
+      [
+        'a short sha256',
+        'sidecars:\n  - name: a\n    uri: https://e.com/a\n    sha256: abc\n    command: ./a\n',
+        'is not a sha256',
+      ],
+      [
+        'an ftp uri',
+        `sidecars:\n  - name: a\n    uri: ftp://e.com/a\n    sha256: ${SHA}\n    command: ./a\n`,
+        'is not an http(s) URL',
+      ],
+      [
+        'uri without command',
+        `sidecars:\n  - name: a\n    uri: https://e.com/a\n    sha256: ${SHA}\n`,
+        'sidecars[0].command: is missing',
+      ],
+      [
+        'empty process types',
+        'sidecars:\n  - name: a\n    dependency: x\n    process_types: []\n',
+        'is empty',
+      ],
+      [
+        'duplicate process types',
+        'sidecars:\n  - name: a\n    dependency: x\n    process_types: [web, web]\n',
+        '"web" is listed twice',
+      ],
+      [
+        'a bad process type',
+        'sidecars:\n  - name: a\n    dependency: x\n    process_types: ["we b"]\n',
+        'is not a valid process type',
+      ],
+      [
+        'a bad env name',
+        'sidecars:\n  - name: a\n    dependency: x\n    env:\n      1BAD: x\n',
+        'is not a valid environment variable name',
+      ],
+      [
+        'a nested env value',
+        'sidecars:\n  - name: a\n    dependency: x\n    env:\n      A: {b: c}\n',
+        'sidecars[0].env.A: expected a string, got a map',
+      ],
+      ['sidecars not a list', 'sidecars: yes\n', 'sidecars: expected a list'],
+      ['a tab indent', 'sidecars:\n\t- name: a\n', 'sidecars.yml:2: is not valid YAML'],
+      [
+        'a duplicate key',
+        'sidecars:\n  - name: a\n    name: b\n',
+        'sidecars.yml:3: is not valid YAML: Map keys must be unique',
+      ],
+      [
+        'an empty command',
+        'sidecars:\n  - name: a\n    dependency: x\n    command: "  "\n',
+        'sidecars[0].command: is empty',
+      ],
+    ])('refuses %s', (_what, text, message) => {
+      expect(errorOf(text)).toContain(message);
+    });
+
+    it('names the env var when the document came from SIDECARS_YML', () => {
+      expect(
+        errorOf('sidecars:\n  - name: a\n    dependency: x\n    memory: lots\n', '$SIDECARS_YML'),
+      ).toContain('$SIDECARS_YML:4: sidecars[0].memory');
+    });
+  });
+});
+
+describe('merging sidecars.yml and $SIDECARS_YML', () => {
+  it('lets the env document replace a sidecar of the same name and add new ones', () => {
+    const file = parseSidecarsDocument(
+      'command: ./a\nsidecars:\n  - name: one\n    dependency: x\n    memory: 64M\n  - name: two\n    dependency: y\n',
+      'sidecars.yml',
+    );
+    const env = parseSidecarsDocument(
+      'sidecars:\n  - name: two\n    dependency: z\n    memory: 32M\n  - name: three\n    dependency: w\n',
+      '$SIDECARS_YML',
+    );
+    const merged = mergeDocuments([file, env]);
+    expect(merged.command).toBe('./a');
+    expect(
+      merged.sidecars.map((s) => [s.name, s.source.kind === 'dependency' && s.source.dependency, s.memoryMb]),
+    ).toEqual([
+      ['one', 'x', 64],
+      ['two', 'z', 32],
+      ['three', 'w', undefined],
+    ]);
+  });
+
+  it('reads both sources from the app dir and the env', async () => {
+    const app = await writeTree({ 'sidecars.yml': 'sidecars:\n  - name: one\n    dependency: x\n' });
+    const config = await loadAppConfig(app, { SIDECARS_YML: 'command: ./run\n' });
+    expect(config?.sources).toEqual(['sidecars.yml', '$SIDECARS_YML']);
+    expect(config?.command).toBe('./run');
+    expect(config?.sidecars).toHaveLength(1);
+  });
+
+  it('refuses sidecars.yml and sidecars.yaml side by side', async () => {
+    const app = await writeTree({ 'sidecars.yml': '', 'sidecars.yaml': '' });
+    await expect(loadAppConfig(app, {})).rejects.toThrow('both sidecars.yml and sidecars.yaml exist');
+  });
+
+  it('returns nothing for an app without either', async () => {
+    expect(await loadAppConfig(await writeTree({ 'app.py': '' }), {})).toBeUndefined();
+  });
+});

@@ -1,0 +1,106 @@
+/** download(): real HTTP against a local server; retry rule, redirects, timeouts, no partial files. */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TRANSPORT, download, type TransportOptions } from '../../src/dependencies/download.js';
+import { startServer, type TestServer } from '../support/http-server.js';
+import { tempDir } from '../support/tmp.js';
+
+const BODY = Buffer.from('agent-binary-'.repeat(1000));
+const SHA = createHash('sha256').update(BODY).digest('hex');
+const FAST: TransportOptions = {
+  ...DEFAULT_TRANSPORT,
+  retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+  idleTimeoutMs: 500,
+};
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+  server.route('/ok', (_req, res) => void res.writeHead(200, { 'content-length': BODY.length }).end(BODY));
+});
+afterAll(() => server.close());
+
+async function fetchTo(path: string, options: TransportOptions = FAST, sha = SHA) {
+  const dir = await tempDir('dl-');
+  const dest = join(dir, 'agent.tgz');
+  const run = download({ url: `${server.url}${path}`, dest, sha256: sha, label: 'agent 1.0.0' }, options);
+  return { dir, dest, run };
+}
+
+describe('download', () => {
+  it('writes the verified file under its final name', async () => {
+    const { dest, run } = await fetchTo('/ok');
+    expect(await run).toEqual({ bytes: BODY.length, attempts: 1 });
+    expect(await readFile(dest)).toEqual(BODY);
+  });
+
+  it('retries a 503 and then succeeds', async () => {
+    let calls = 0;
+    server.route('/flaky', (_req, res) => {
+      calls++;
+      if (calls < 3) res.writeHead(503).end('busy');
+      else res.writeHead(200).end(BODY);
+    });
+    const retries: string[] = [];
+    const { run } = await fetchTo('/flaky', { ...FAST, onRetry: (m) => retries.push(m) });
+    expect((await run).attempts).toBe(3);
+    expect(retries).toEqual([expect.stringContaining('HTTP 503'), expect.stringContaining('retry 2 of 2')]);
+  });
+
+  it('follows a redirect', async () => {
+    server.route('/moved', (_req, res) => void res.writeHead(302, { location: '/ok' }).end());
+    const { dest, run } = await fetchTo('/moved');
+    await run;
+    expect(await readFile(dest)).toEqual(BODY);
+  });
+
+  describe('failure cases', () => {
+    it('does not retry a 404 and names the artifact and URL', async () => {
+      const before = server.hits('/gone').length;
+      const { run } = await fetchTo('/gone');
+      await expect(run).rejects.toThrow(
+        /could not download agent 1\.0\.0 from http:\/\/127\.0\.0\.1:\d+\/gone: HTTP 404/,
+      );
+      expect(server.hits('/gone').length - before).toBe(1);
+    });
+
+    it('gives up on a redirect loop', async () => {
+      server.route('/loop', (_req, res) => void res.writeHead(302, { location: '/loop' }).end());
+      const { run } = await fetchTo('/loop', { ...FAST, maxRedirects: 3 });
+      await expect(run).rejects.toThrow('too many redirects (more than 3)');
+    });
+
+    it('times out a server that stalls mid-body, and leaves no partial file', async () => {
+      server.route('/stall', (_req, res) => {
+        res.writeHead(200, { 'content-length': BODY.length });
+        res.write(BODY.subarray(0, 100));
+      });
+      const { dir, run } = await fetchTo('/stall');
+      await expect(run).rejects.toThrow(/no data for 0\.5s \(timed out\)/);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('detects a body shorter than its Content-Length', async () => {
+      server.route('/short', (_req, res) => {
+        res.writeHead(200, { 'content-length': BODY.length });
+        res.end(BODY.subarray(0, 100));
+        res.socket?.destroy();
+      });
+      const { dir, run } = await fetchTo('/short');
+      await expect(run).rejects.toThrow(/could not download agent 1\.0\.0/);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('deletes the file and does not retry when the sha256 differs', async () => {
+      const before = server.hits('/ok').length;
+      const { dir, run } = await fetchTo('/ok', FAST, 'd'.repeat(64));
+      await expect(run).rejects.toThrow(
+        `dependency sha256 mismatch: expected ${'d'.repeat(64)} actual ${SHA}`,
+      );
+      expect(server.hits('/ok').length - before).toBe(1);
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { stringify, parse } from 'yaml';
+import { buildLaunchYml, sidecarMemoryByProcessType } from '../../src/launch/launch-config.js';
+
+const sidecar = {
+  name: 'otel',
+  command: `./otelcol --config "$HOME/otel.yaml" --set 'a=b'`,
+  processTypes: ['web', 'worker'],
+  memoryMb: 128,
+  env: { B: `it's "$quoted" \`x\``, A: '1' },
+};
+
+describe('launch.yml', () => {
+  it('writes the contract schema: type, command, sidecar_for, integer memory', () => {
+    const launch = buildLaunchYml('2', [sidecar]);
+    expect(launch).toEqual({
+      processes: [
+        {
+          type: 'otel',
+          command: `cd "$DEPS_DIR/2/sidecars/otel" && export A='1' B='it'\\''s "$quoted" \`x\`' && ./otelcol --config "$HOME/otel.yaml" --set 'a=b'`,
+          platforms: { cloudfoundry: { sidecar_for: ['web', 'worker'] } },
+          limits: { memory: 128 },
+        },
+      ],
+    });
+    expect(parse(stringify(launch))).toEqual(launch);
+  });
+
+  it('keeps env values and the command intact through bash', async () => {
+    const env = { HOME: '/home/vcap/app', DEPS_DIR: '/' };
+    const launch = buildLaunchYml('0', [{ ...sidecar, command: 'printf "%s|%s|%s" "$A" "$B" "$HOME"' }]);
+    const command = (launch.processes[0]?.command ?? '').replace('cd "$DEPS_DIR/0/sidecars/otel"', 'true');
+    const { stdout } = await execa('bash', ['-c', command], { env, extendEnv: false });
+    expect(stdout).toBe(`1|it's "$quoted" \`x\`|/home/vcap/app`);
+  });
+
+  it('sums sidecar memory per process type', () => {
+    const totals = sidecarMemoryByProcessType([
+      sidecar,
+      { ...sidecar, name: 'b', processTypes: ['web'], memoryMb: 64 },
+    ]);
+    expect(Object.fromEntries(totals)).toEqual({ web: 192, worker: 128 });
+  });
+});

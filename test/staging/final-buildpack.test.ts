@@ -1,0 +1,95 @@
+/** detect, finalize and release: this buildpack as the last (or only) one. */
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LaunchYml } from '../../src/launch/launch-types.js';
+import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { startServer, type TestServer } from '../support/http-server.js';
+import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
+import { tempDir } from '../support/tmp.js';
+
+const APP = join(FIXTURES, 'apps', 'config-server-app');
+let server: TestServer;
+let buildpack: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  buildpack = await makeTestBuildpack({
+    node: { server },
+    dependencies: [await serveFixtureSidecar(server)],
+  });
+});
+afterAll(() => server.close());
+
+describe('detect', () => {
+  it('claims an app with sidecars.yml and a Procfile', async () => {
+    const result = await runPhase(buildpack, 'detect', [(await stagingDirs(APP)).buildDir]);
+    expect([result.exitCode, result.stdout]).toEqual([0, 'sidecar']);
+  });
+
+  it('leaves an app with sidecars.yml but no start command to its language buildpack', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
+    await writeFile(join(dirs.buildDir, 'pom.xml'), '<project/>');
+    const result = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('no start command');
+  });
+
+  it('does not claim an app without sidecar config', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'Procfile'), 'web: ./run\n');
+    expect((await runPhase(buildpack, 'detect', [dirs.buildDir])).exitCode).toBe(1);
+  });
+
+  it('claims an app configured only through SIDECARS_YML with a command', async () => {
+    const dirs = await stagingDirs();
+    const result = await runPhase(buildpack, 'detect', [dirs.buildDir], {
+      env: { SIDECARS_YML: 'command: ./run\nsidecars: []\n' },
+    });
+    expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('finalize and release', () => {
+  it('adds the web process from the Procfile next to the sidecars and copies supply profile.d scripts', async () => {
+    const dirs = await stagingDirs(APP, 2);
+    await mkdir(join(dirs.depsDir, '0', 'profile.d'), { recursive: true });
+    await writeFile(join(dirs.depsDir, '0', 'profile.d', 'other.sh'), 'export OTHER=1\n');
+    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs, 1))).exitCode).toBe(0);
+    const profileDir = join(await tempDir(), 'profile.d');
+    const result = await runPhase(buildpack, 'finalize', [...supplyArgs(dirs, 1), profileDir]);
+    expect(result.exitCode, result.all).toBe(0);
+    const launch = parse(await readFile(join(dirs.depsDir, '1', 'launch.yml'), 'utf8')) as LaunchYml;
+    expect(launch.processes.map((p) => p.type)).toEqual(['web', 'config-server']);
+    expect(launch.processes[0]).toEqual({ type: 'web', command: 'python3 app.py' });
+    expect(await readdir(profileDir)).toEqual(['000_other.sh']);
+  });
+
+  it('uses the top-level command of sidecars.yml without a Procfile', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      'command: ./my-binary --port "$PORT"\nsidecars: []\n',
+    );
+    expect(
+      (await runPhase(buildpack, 'finalize', [...supplyArgs(dirs), join(dirs.buildDir, '..', 'profile.d')]))
+        .exitCode,
+    ).toBe(0);
+    const launch = parse(await readFile(join(dirs.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    expect(launch.processes).toEqual([{ type: 'web', command: './my-binary --port "$PORT"' }]);
+    const release = await runPhase(buildpack, 'release', [dirs.buildDir]);
+    expect(parse(release.stdout)).toEqual({ default_process_types: { web: './my-binary --port "$PORT"' } });
+  });
+
+  it('fails finalize with advice when the app has no start command', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
+    const result = await runPhase(buildpack, 'finalize', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('**ERROR** Procfile: the app has no start command');
+    expect(result.stdout).toContain('cf push -b sidecar_buildpack -b java_buildpack');
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The shims bring their own node (bin/lib/node-runtime.sh): offline copy, staging cache,
+ * download with sha256 check, node on PATH; and fail with a clear list of what was tried.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
+import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { startServer, type TestServer } from '../support/http-server.js';
+import { makeNodeRuntimeTarball } from '../support/node-runtime.js';
+import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
+
+const APP = join(FIXTURES, 'apps', 'config-server-app');
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
+
+async function editManifest(dir: string, edit: (m: BuildpackManifest) => void): Promise<void> {
+  const path = join(dir, 'manifest.yml');
+  const manifest = parse(await readFile(path, 'utf8')) as BuildpackManifest;
+  edit(manifest);
+  await writeFile(path, stringify(manifest));
+}
+
+describe('node runtime bootstrap', () => {
+  it('uses the offline copy packaged at dependencies/<md5 of uri>/<basename> without any request', async () => {
+    const tarball = await makeNodeRuntimeTarball();
+    const uri = 'https://buildpacks.invalid/node/node_22.23.1_linux_x64_cflinuxfs4_test.tgz';
+    const buildpack = await makeTestBuildpack({
+      dependencies: [
+        { name: 'node', version: '22.23.1', uri, sha256: tarball.sha256, cf_stacks: ['cflinuxfs4'] },
+        await serveFixtureSidecar(server),
+      ],
+    });
+    const offlineDir = join(buildpack, 'dependencies', createHash('md5').update(uri).digest('hex'));
+    await mkdir(offlineDir, { recursive: true });
+    await copyFile(tarball.path, join(offlineDir, basename(uri)));
+    const before = server.hits('/node').length;
+
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)));
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (from the buildpack, offline)');
+    expect(server.hits('/node').length - before).toBe(0);
+  });
+
+  it('refuses a downloaded runtime whose sha256 differs, before running it', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.sha256 = 'c'.repeat(64);
+    });
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(
+      /\*\*ERROR\*\* node 22\.23\.1 from http:\/\/127\.0\.0\.1:\d+\/node\/\S+: dependency sha256 mismatch: expected c{64} actual [0-9a-f]{64}/,
+    );
+    expect(result.stdout).not.toContain('Using Node.js');
+  });
+
+  it('falls back to a node >= 20 on PATH when the manifest runtime cannot be fetched', async () => {
+    const buildpack = await makeTestBuildpack({
+      node: { server },
+      dependencies: [await serveFixtureSidecar(server)],
+    });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.uri = `${server.url}/nowhere/node.tgz`;
+    });
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)), { noNode: false });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(/Using Node\.js v\d+\.\d+\.\d+ for staging \(from PATH\)/);
+  });
+
+  it('lists every source it tried when there is no node at all', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.uri = `${server.url}/nowhere/node.tgz`;
+    });
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** sidecar_buildpack found no Node.js runtime to stage with. Tried:',
+    );
+    expect(result.stderr).toContain('- offline file: not packaged');
+    expect(result.stderr).toMatch(/- download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404/);
+    expect(result.stderr).toContain('- node on PATH: none');
+  });
+
+  it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toBe('sidecar');
+    expect(result.stderr).toContain('Using Node.js 22.23.1 for staging');
+  });
+});
