@@ -14,6 +14,7 @@ import { tempDir } from '../../support/tmp.js';
 
 export const BINARY_BUILDPACK = join(FIXTURES, 'buildpacks', 'binary');
 export const TUTORIAL_APP = join(FIXTURES, 'apps', 'config-server-app');
+export const AGENT_SUPPLY_BUILDPACK = join(FIXTURES, 'buildpacks', 'agent-supply');
 
 interface SidecarsYml {
   sidecars: Array<{ name: string; env?: Record<string, string>; [key: string]: unknown }>;
