@@ -69,7 +69,7 @@ node_runtime_pick_entry() {
 }
 
 node_runtime_log() {
-  printf '       %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
+  printf -- '-----> %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
 }
 
 node_runtime_debug() {

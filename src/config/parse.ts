@@ -50,6 +50,19 @@ export function parseSidecarsDocument(text: string, file: string): ParsedDocumen
     });
   }
 
+  // launch.yml entries of all buildpacks merge by `type`: a sidecar named like a process type
+  // would replace that process (or be replaced by it).
+  const processTypes = new Set(['web', ...sidecars.flatMap((s) => s.processTypes ?? [])]);
+  sidecars.forEach((sidecar, index) => {
+    if (processTypes.has(sidecar.name)) {
+      throw new UserError(`"${sidecar.name}" is also a process type; a sidecar needs a name of its own`, {
+        file: src.file,
+        ...(sidecar.origin.line ? { line: sidecar.origin.line } : {}),
+        key: `sidecars[${index}].name`,
+      });
+    }
+  });
+
   const commandNode = top.get('command');
   const command = commandNode === undefined ? undefined : parseCommand(src, commandNode, 'command');
   return { sidecars, ...(command !== undefined ? { command } : {}) };
@@ -229,15 +242,4 @@ function parseEnv(src: YamlSource, node: Node, key: string): Record<string, stri
     env[name] = src.scalarText(pair.value as Node | null, `${key}.${name}`);
   }
   return env;
-}
-
-/** Thrown by callers that need a sidecar field the document and the manifest both left out. */
-export function missingField(sidecar: SidecarConfig, key: string, message: string, hint?: string): UserError {
-  const index = sidecar.origin;
-  return new UserError(message, {
-    file: index.file,
-    ...(index.line ? { line: index.line } : {}),
-    key,
-    ...(hint ? { hint } : {}),
-  });
 }
