@@ -8,7 +8,7 @@ import { cp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestDependency } from '../../src/dependencies/manifest-types.js';
 import { stage } from '../../tools/cf-local/index.js';
-import { makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js';
+import { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
@@ -18,16 +18,19 @@ describe.skipIf(!HAS_STAGING_CORE)('restaging', () => {
   let server: TestServer;
   let v1: ManifestDependency;
   let v11: ManifestDependency;
+  let node: ManifestDependency;
 
   beforeAll(async () => {
     server = await startServer();
+    // One node tarball for both buildpack versions: the upgrade changes the sidecar only.
+    node = await serveNodeRuntime(server);
     v1 = await serveFixtureSidecar(server);
     v11 = await serveFixtureSidecar(server, 'config-server', { version: '1.1.0' });
   });
   afterAll(() => server?.close());
 
   it('uses the staging cache, then picks up a dependency upgrade of the buildpack', async () => {
-    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [v1] });
+    const buildpack = await makeTestBuildpack({ dependencies: [node, v1] });
     const app = await tutorialApp();
     const cacheDir = await tempDir('cache-');
     const restage = async () => {
@@ -56,7 +59,7 @@ describe.skipIf(!HAS_STAGING_CORE)('restaging', () => {
     expect(server.hits('/sidecars/')).toHaveLength(1);
 
     // cf update-buildpack: same buildpack key, new manifest listing config-server 1.1.0 too.
-    const upgraded = await makeTestBuildpack({ node: { server }, dependencies: [v1, v11] });
+    const upgraded = await makeTestBuildpack({ dependencies: [node, v1, v11] });
     await rm(buildpack, { recursive: true });
     await cp(upgraded, buildpack, { recursive: true });
 
