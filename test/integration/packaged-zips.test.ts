@@ -106,6 +106,10 @@ describe.skipIf(!HAS_PACKAGER)(TITLE, () => {
     const zip = await packageZip(unreachable(), ['--cached', '--stack', 'cflinuxfs4']);
     expect(zip).toMatch(/sidecar_buildpack-cached-cflinuxfs4-v1\.2\.3\.zip$/);
     const outcome = await stageAndServe(zip, await noNetwork());
+    expect(outcome.log).toContain('-----> Using Node.js 22.23.1 for staging (from the buildpack, offline)');
+    expect(outcome.log).toContain(
+      '       config-server 1.0.0: from the buildpack (offline), sha256 verified',
+    );
     expect(outcome.log.join('\n')).not.toMatch(/downloaded/);
     expect(server.requests).toEqual([]);
     expect(proxy.requested).toEqual([]);
@@ -114,7 +118,8 @@ describe.skipIf(!HAS_PACKAGER)(TITLE, () => {
   it('stages from the online zip, downloading from the dependency server', async () => {
     const zip = await packageZip(local, []);
     expect(zip).toMatch(/sidecar_buildpack-v1\.2\.3\.zip$/);
-    await stageAndServe(zip, {});
+    const outcome = await stageAndServe(zip, {});
+    expect(outcome.log).toContain('-----> Using Node.js 22.23.1 for staging (downloaded, sha256 verified)');
     expect(server.hits('/node/')).toHaveLength(1);
     expect(server.hits('/sidecars/')).toHaveLength(1);
   });
