@@ -8,8 +8,7 @@
  * - deletes the temp file whatever happens.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +32,8 @@ export interface TransportOptions {
   allowInsecureRedirects: boolean;
   /** Told about each retry, for a log line. */
   onRetry?: (message: string) => void;
+  /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
 }
 
 export const DEFAULT_TRANSPORT: TransportOptions = {
@@ -100,10 +101,23 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     const response = await openFollowingRedirects(request.url, options, controller.signal);
     const body = response.body;
     if (!body) throw new Error('empty response body');
+    const expectedLength = Number(response.headers.get('content-length') ?? NaN);
     const hashing = new HashingStream();
     hashing.on('data', armTimer);
-    await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
-    const expectedLength = Number(response.headers.get('content-length') ?? NaN);
+    const { onProgress } = options;
+    if (onProgress) {
+      hashing.on('data', () =>
+        onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
+      );
+    }
+    // Create the temp file before streaming: a stream that opens it lazily could create it after
+    // the cleanup below has run, leaving a partial file behind.
+    const file = await open(temp, 'wx', 0o644);
+    try {
+      await pipeline(body, hashing, file.createWriteStream(), { signal: controller.signal });
+    } finally {
+      await file.close().catch(() => undefined);
+    }
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }

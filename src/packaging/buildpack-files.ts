@@ -1,0 +1,62 @@
+/**
+ * The buildpack's own files that go into a zip: manifest.yml's `include_files` (libbuildpack's
+ * convention), each a file or a directory taken whole. Everything else in the repository (sources,
+ * tests, node_modules) stays out because it is not listed.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { UserError } from '../errors.js';
+
+/** Used when manifest.yml has no `include_files`. */
+export const DEFAULT_INCLUDE_FILES = [
+  'bin',
+  'dist',
+  'manifest.yml',
+  'VERSION',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+];
+
+export interface BuildpackFile {
+  /** Path relative to the buildpack root, `/`-separated. */
+  path: string;
+  absolute: string;
+  executable: boolean;
+}
+
+/** Expands `includeFiles` under `root` into files, sorted; a missing entry is an error naming it. */
+export async function listBuildpackFiles(root: string, includeFiles: string[]): Promise<BuildpackFile[]> {
+  const files = new Map<string, BuildpackFile>();
+  for (const [index, entry] of includeFiles.entries()) {
+    const rel = posix.normalize(entry).replace(/\/+$/, '');
+    if (rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) {
+      throw new UserError(`"${entry}" is outside the buildpack`, {
+        file: 'manifest.yml',
+        key: `include_files[${index}]`,
+      });
+    }
+    const found = await walk(root, rel).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      throw new UserError(`"${entry}" does not exist`, {
+        file: 'manifest.yml',
+        key: `include_files[${index}]`,
+        hint: entry.startsWith('dist/')
+          ? 'the bundle is built by scripts/build.mjs; check its output names'
+          : 'remove it from include_files or add the file',
+      });
+    });
+    for (const f of found) files.set(f.path, f);
+  }
+  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function walk(root: string, rel: string): Promise<BuildpackFile[]> {
+  const absolute = join(root, rel);
+  const info = await stat(absolute);
+  if (info.isFile()) return [{ path: rel, absolute, executable: (info.mode & 0o111) !== 0 }];
+  if (!info.isDirectory()) return [];
+  const names = (await readdir(absolute)).sort();
+  const nested = await Promise.all(names.map((name) => walk(root, posix.join(rel, name))));
+  return nested.flat();
+}
