@@ -211,6 +211,9 @@ describe('crashes and logs', () => {
 
 describe('command line', () => {
   it('parses stage and run', () => {
+    expect(parseArgs(['stage', 'app', '-b', 'x', '--vcap-services', '{"p":[]}'])).toMatchObject({
+      options: { vcapServices: '{"p":[]}' },
+    });
     expect(
       parseArgs(['stage', 'app', '-b', 'a', '-b', 'b.zip', '--env', 'K=V=W', '--stack', 'cflinuxfs4']),
     ).toMatchObject({
@@ -229,5 +232,6 @@ describe('command line', () => {
     expect(() => parseArgs(['run', 'out', '--instances', '0'])).toThrow(UsageError);
     expect(() => parseArgs(['stage', 'app'])).toThrow('needs -b');
     expect(() => parseArgs(['run', 'out', '--memory', 'big'])).toThrow('not a size');
+    expect(() => parseArgs(['stage', 'app', '-b', 'x', '--vcap-services', '[1]'])).toThrow('JSON object');
   });
 });

@@ -3,11 +3,11 @@
  *
  *   stage APP_DIR [-b BUILDPACK ...] [--env K=V ...] [--stack cflinuxfs4] [--out DIR]
  *         [--cache-dir DIR] [--memory 1G] [--staging-memory 1G] [--system-buildpack BP ...]
- *         [--name NAME]
+ *         [--name NAME] [--vcap-services JSON] [--host-node]
  *   run STAGED_DIR [--memory 1G] [--process web] [--instances N] [--env K=V ...]
  *         [--no-sidecar-memory-subtraction] [--no-memory-limit] [--no-restart]
  *         [--health-check-type port|process] [--health-check-timeout SECONDS]
- *         [--stop-grace SECONDS] [--ready-file FILE]
+ *         [--stop-grace SECONDS] [--ready-file FILE] [--host-node]
  */
 import { parseMemoryMb } from './run/memory.js';
 import type { RunOptions } from './run/run.js';
@@ -21,7 +21,8 @@ export type Command =
 export const USAGE = `usage:
   cf-local stage APP_DIR -b BUILDPACK [-b BUILDPACK ...] [--env K=V ...] [--stack cflinuxfs4]
                  [--out DIR] [--cache-dir DIR] [--memory 1G] [--staging-memory 1G]
-                 [--system-buildpack BUILDPACK ...] [--name NAME] [--host-node]
+                 [--system-buildpack BUILDPACK ...] [--name NAME] [--vcap-services JSON]
+                 [--host-node]
   cf-local run STAGED_DIR [--memory 1G] [--process web] [--instances N] [--env K=V ...]
                  [--no-sidecar-memory-subtraction] [--no-memory-limit] [--no-restart]
                  [--health-check-type port|process] [--health-check-timeout SECONDS]
@@ -50,6 +51,17 @@ function envPair(text: string, env: Record<string, string>): void {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UsageError(`--env wants K=V, got "${text}"`);
   env[text.slice(0, eq)] = text.slice(eq + 1);
+}
+
+/** VCAP_SERVICES as given (service bindings), checked to be a JSON object. */
+function jsonObject(flag: string, text: string): string {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return text;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${flag} wants a JSON object such as {"user-provided":[...]}`);
 }
 
 function positiveInt(flag: string, text: string): number {
@@ -91,6 +103,7 @@ function parseStage(argv: readonly string[]): Command {
     else if (arg === '--staging-memory') options.stagingMemoryMb = memoryMb(arg, r.value(arg));
     else if (arg === '--system-buildpack') systemBuildpacks.push(r.value(arg));
     else if (arg === '--host-node') options.hostNode = true;
+    else if (arg === '--vcap-services') options.vcapServices = jsonObject(arg, r.value(arg));
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else if (options.appDir === undefined) options.appDir = arg;
     else throw new UsageError(`unexpected argument "${arg}"`);
