@@ -59,6 +59,30 @@ export interface InstanceView {
   home: string;
 }
 
+/** Everything a run needs, resolved once from RunOptions and the staged directory. */
+interface RunSettings {
+  stagedDir: string;
+  memory: string;
+  processMb: number;
+  processType: string;
+  instances: number;
+  subtractSidecarMemory: boolean;
+  enforceMemoryLimit: boolean;
+  healthCheckType: 'port' | 'process';
+  healthCheckTimeoutMs: number;
+  stopGraceMs: number;
+  restart: boolean;
+  env: Readonly<Record<string, string>>;
+  onLog?: (line: LogLine) => void;
+  result: StagingResult;
+  app: AppRecord;
+  identity: AppIdentity;
+  /** Temp dir holding the containers of this run. */
+  runRoot: string;
+  /** PATH of every process (the stack's: no node unless hostNode). */
+  path: string;
+}
+
 export class RunningApp {
   readonly logs: LogLine[] = [];
   /** Every pid this run started, across restarts: after stop() none of them may be alive. */
@@ -71,14 +95,7 @@ export class RunningApp {
   private readonly waiters = new Set<() => void>();
   private stopped = false;
 
-  constructor(
-    readonly options: Required<Omit<RunOptions, 'onLog' | 'env'>> & Pick<RunOptions, 'onLog' | 'env'>,
-    private readonly result: StagingResult,
-    private readonly app: AppRecord,
-    private readonly identity: AppIdentity,
-    private readonly runRoot: string,
-    private readonly path: string,
-  ) {}
+  constructor(private readonly settings: RunSettings) {}
 
   /** A snapshot of an instance (later restarts do not change it). */
   instance(index = 0): InstanceView {
@@ -149,14 +166,14 @@ export class RunningApp {
     return (source, stream, text) => {
       const line: LogLine = { time: new Date(), source, index, stream, text };
       this.logs.push(line);
-      this.options.onLog?.(line);
+      this.settings.onLog?.(line);
       this.notify();
     };
   }
 
   /** Starts the supervisor of every instance index. */
   async start(): Promise<void> {
-    for (let index = 0; index < this.options.instances; index++) {
+    for (let index = 0; index < this.settings.instances; index++) {
       const view: InstanceView = {
         index,
         port: await freePort(),
@@ -176,38 +193,38 @@ export class RunningApp {
     let generation = 0;
     while (!this.stopped) {
       const guid = randomUUID();
-      const home = join(this.runRoot, `instance-${view.index}-${generation++}`);
+      const home = join(this.settings.runRoot, `instance-${view.index}-${generation++}`);
       const cgroup = await this.cgroupFor(`cf-local-${guid}`, emit);
       if (this.stopped) {
         await cgroup?.remove();
         return;
       }
-      const processMb = parseMemoryMb(this.options.memory);
+      const { settings } = this;
       const specs = planProcesses({
-        result: this.result,
-        app: this.app,
-        identity: this.identity,
-        processType: this.options.processType,
-        processMb,
+        result: settings.result,
+        app: settings.app,
+        identity: settings.identity,
+        processType: settings.processType,
+        processMb: settings.processMb,
         diskMb: 1024,
-        subtractSidecarMemory: this.options.subtractSidecarMemory,
+        subtractSidecarMemory: settings.subtractSidecarMemory,
         home,
         port: view.port,
         index: view.index,
         instanceGuid: guid,
-        hostPath: this.path,
-        extraEnv: this.options.env ?? {},
+        hostPath: settings.path,
+        extraEnv: settings.env,
       });
       const container = new Container({
         guid,
         home,
-        dropletDir: join(this.options.stagedDir, STAGED_LAYOUT.droplet),
+        dropletDir: join(settings.stagedDir, STAGED_LAYOUT.droplet),
         specs,
         port: view.port,
         ...(cgroup ? { cgroup } : {}),
-        healthCheck: this.options.healthCheckType,
-        healthTimeoutMs: this.options.healthCheckTimeoutMs,
-        stopGraceMs: this.options.stopGraceMs,
+        healthCheck: settings.healthCheckType,
+        healthTimeoutMs: settings.healthCheckTimeoutMs,
+        stopGraceMs: settings.stopGraceMs,
         emit,
       });
       this.containers[view.index] = container;
@@ -234,7 +251,7 @@ export class RunningApp {
         'API',
         'OUT',
         crashLine({
-          appGuid: this.identity.guid,
+          appGuid: settings.identity.guid,
           instanceGuid: guid,
           index: view.index,
           description,
@@ -242,7 +259,7 @@ export class RunningApp {
           time: new Date(),
         }),
       );
-      if (!this.options.restart) return;
+      if (!settings.restart) return;
       await this.interruptibleSleep(restartDelayMs(view.crashCount));
     }
   }
@@ -253,17 +270,18 @@ export class RunningApp {
   }
 
   private async cgroupFor(name: string, emit: Emit) {
-    if (!this.options.enforceMemoryLimit) {
+    const { enforceMemoryLimit, memory, processMb } = this.settings;
+    if (!enforceMemoryLimit) {
       this.memoryLimit = 'not enforced (disabled)';
       return undefined;
     }
-    const made = await createMemoryCgroup(name, parseMemoryMb(this.options.memory));
+    const made = await createMemoryCgroup(name, processMb);
     if (made.ok) {
       if (!this.memoryLimit)
         emit(
           'CELL',
           'OUT',
-          `cf-local: memory limit ${this.options.memory} enforced by a ${made.cgroup.kind} memory cgroup`,
+          `cf-local: memory limit ${memory} enforced by a ${made.cgroup.kind} memory cgroup`,
         );
       this.memoryLimit = `${made.cgroup.kind} ${made.cgroup.dir}`;
       return made.cgroup;
@@ -282,7 +300,7 @@ export class RunningApp {
     await Promise.all(this.containers.map((c) => c?.destroy()));
     await Promise.all(this.loops);
     for (const view of this.views) view.state = 'stopped';
-    await rm(this.runRoot, { recursive: true, force: true });
+    await rm(this.settings.runRoot, { recursive: true, force: true });
   }
 }
 
@@ -303,28 +321,26 @@ export async function run(options: RunOptions): Promise<RunningApp> {
   });
   if (rejections.length > 0) throw new Error(rejections.join('; '));
   const runRoot = await mkdtemp(join(tmpdir(), `cf-local-run-${app.name}-`));
-  const running = new RunningApp(
-    {
-      stagedDir,
-      memory,
-      processType,
-      instances: options.instances ?? 1,
-      subtractSidecarMemory: options.subtractSidecarMemory ?? true,
-      enforceMemoryLimit: options.enforceMemoryLimit ?? true,
-      healthCheckType: options.healthCheckType ?? (processType === 'web' ? 'port' : 'process'),
-      healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 60_000,
-      stopGraceMs: options.stopGraceMs ?? 10_000,
-      restart: options.restart ?? true,
-      hostNode: options.hostNode ?? false,
-      onLog: options.onLog,
-      env: options.env,
-    },
+  const running = new RunningApp({
+    stagedDir,
+    memory,
+    processMb,
+    processType,
+    instances: options.instances ?? 1,
+    subtractSidecarMemory: options.subtractSidecarMemory ?? true,
+    enforceMemoryLimit: options.enforceMemoryLimit ?? true,
+    healthCheckType: options.healthCheckType ?? (processType === 'web' ? 'port' : 'process'),
+    healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 60_000,
+    stopGraceMs: options.stopGraceMs ?? 10_000,
+    restart: options.restart ?? true,
+    env: options.env ?? {},
+    ...(options.onLog ? { onLog: options.onLog } : {}),
     result,
     app,
-    appIdentity(app.name),
+    identity: appIdentity(app.name),
     runRoot,
-    await pathFor(options.hostNode ?? false),
-  );
+    path: await pathFor(options.hostNode ?? false),
+  });
   await running.start();
   return running;
 }
