@@ -8,8 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
 import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
-import { ExitCode, isUserError, UserError } from './errors.js';
+import { ExitCode, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
+import { reportFailure } from './log/report-failure.js';
+import { proxyEnvFrom } from './dependencies/proxy.js';
 import type { BuildpackInfo, StagingContext } from './phases/context.js';
 import { detect } from './phases/detect.js';
 import { finalize } from './phases/finalize.js';
@@ -57,25 +59,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     return ExitCode.internalError;
   } catch (error) {
-    return reportFailure(error, log);
+    return reportFailure(
+      error,
+      log,
+      'stage sidecars',
+      'This is a bug in sidecar_buildpack; set BP_DEBUG=1 for details and report it.',
+    );
   }
-}
-
-function reportFailure(error: unknown, log: Logger): number {
-  if (isUserError(error)) {
-    log.error(error.describe());
-    if (error.details.hint) log.detail(error.details.hint);
-    log.debug(error.stack ?? '');
-    return ExitCode.userError;
-  }
-  const err = error instanceof Error ? error : new Error(String(error));
-  log.error(`failed to stage sidecars: ${err.message}`);
-  log.detail(
-    log.debugEnabled
-      ? (err.stack ?? '')
-      : 'This is a bug in sidecar_buildpack; set BP_DEBUG=1 for details and report it.',
-  );
-  return ExitCode.internalError;
 }
 
 function required(args: string[], index: number, phase: string): string {
@@ -118,11 +108,7 @@ function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions
   }
   return {
     ...DEFAULT_TRANSPORT,
-    proxyEnv: {
-      http_proxy: env.http_proxy ?? env.HTTP_PROXY,
-      https_proxy: env.https_proxy ?? env.HTTPS_PROXY,
-      no_proxy: env.no_proxy ?? env.NO_PROXY,
-    },
+    proxyEnv: proxyEnvFrom(env),
     ...(seconds ? { idleTimeoutMs: seconds * 1000 } : {}),
     allowInsecureRedirects: env[ENV.allowInsecureRedirects] === 'true',
     onRetry: (message) => log.warning(message),
