@@ -75,6 +75,20 @@ const CGROUP = await (async () => {
 
 let stagedDir: string;
 
+/** Stages an app that is just this Procfile, with the binary fixture buildpack. */
+async function stageProcfile(procfile: string): Promise<string> {
+  const dir = await tempDir('procfile-app-');
+  await writeFile(join(dir, 'Procfile'), procfile);
+  const outcome = await stage({
+    appDir: dir,
+    buildpacks: [BINARY_BUILDPACK],
+    cacheDir: await tempDir('cache-'),
+    outDir: await tempDir('staged-'),
+  });
+  if (!outcome.ok) throw new Error(outcome.log.join('\n'));
+  return outcome.stagedDir;
+}
+
 beforeAll(async () => {
   const outcome = await stage({
     appDir: await dumperApp(),
@@ -146,23 +160,27 @@ describe('cf-local run', () => {
     });
 
     it('crashes an app that never listens on PORT once the health check times out', async () => {
-      const outcome = await stage({
-        appDir: await (async () => {
-          const dir = await tempDir('deaf-app-');
-          await writeFile(join(dir, 'Procfile'), 'web: exec sleep 300\n');
-          return dir;
-        })(),
-        buildpacks: [BINARY_BUILDPACK],
-        cacheDir: await tempDir('cache-'),
-        outDir: await tempDir('staged-'),
+      const deaf = await stageProcfile('web: exec sleep 300\n');
+      await withRunningApp({ stagedDir: deaf, healthCheckTimeoutMs: 300, restart: false }, async (app) => {
+        const crash = await app.waitForLog('App instance exited');
+        expect(crash.text).toMatch(
+          /Instance never healthy after 0\.3s: Failed to make TCP connection to port \d+/,
+        );
       });
-      if (!outcome.ok) throw new Error(outcome.log.join('\n'));
+    });
+
+    it('crashes an instance whose web port stops answering after it was healthy', async () => {
+      // Listens for a second, then closes the socket and stays alive: the PID lives, the port dies.
+      const closer =
+        "import os, socket, time; s = socket.socket(); s.bind(('127.0.0.1', int(os.environ['PORT']))); s.listen(); time.sleep(1); s.close(); time.sleep(300)";
+      const stagedCloser = await stageProcfile(`web: exec python3 -c "${closer}"\n`);
       await withRunningApp(
-        { stagedDir: outcome.stagedDir, healthCheckTimeoutMs: 300, restart: false },
+        { stagedDir: stagedCloser, livenessIntervalMs: 100, restart: false },
         async (app) => {
+          const view = await app.waitUntilRunning();
           const crash = await app.waitForLog('App instance exited');
-          expect(crash.text).toMatch(
-            /Instance never healthy after 0\.3s: Failed to make TCP connection to port \d+/,
+          expect(crash.text).toContain(
+            `"exit_description"=>"Instance became unhealthy: Failed to make TCP connection to port ${view.port}: connection refused"`,
           );
         },
       );
@@ -171,22 +189,11 @@ describe('cf-local run', () => {
     it.skipIf(!CGROUP.ok)(
       'OOM-kills a container that outgrows its memory limit (exit 137, out of memory)',
       async () => {
-        const outcome = await stage({
-          appDir: await (async () => {
-            const dir = await tempDir('hungry-app-');
-            await writeFile(
-              join(dir, 'Procfile'),
-              `web: python3 -c 'import time; x = bytearray(400 * 1024 * 1024); time.sleep(300)'\n`,
-            );
-            return dir;
-          })(),
-          buildpacks: [BINARY_BUILDPACK],
-          cacheDir: await tempDir('cache-'),
-          outDir: await tempDir('staged-'),
-        });
-        if (!outcome.ok) throw new Error(outcome.log.join('\n'));
+        const hungry = await stageProcfile(
+          `web: python3 -c 'import time; x = bytearray(400 * 1024 * 1024); time.sleep(300)'\n`,
+        );
         await withRunningApp(
-          { stagedDir: outcome.stagedDir, memory: '128M', healthCheckType: 'process', restart: false },
+          { stagedDir: hungry, memory: '128M', healthCheckType: 'process', restart: false },
           async (app) => {
             const crash = await app.waitForLog('App instance exited');
             expect(crash.text).toContain('APP/PROC/WEB: Exited with status 137 (out of memory)');

@@ -30,6 +30,8 @@ export interface ContainerConfig {
   cgroup?: MemoryCgroup;
   healthCheck: 'port' | 'process';
   healthTimeoutMs: number;
+  /** How often the port is checked once healthy (Diego: 30 s). */
+  livenessIntervalMs: number;
   stopGraceMs: number;
   emit: Emit;
 }
@@ -138,6 +140,23 @@ export class Container {
     if (this.isEnded || this.stopping) return;
     emit('CELL', 'OUT', 'Container became healthy');
     this.becameHealthy();
+    if (healthCheck === 'port') await this.checkLiveness();
+  }
+
+  /** After the first success Diego keeps checking the port; a failure crashes the instance. */
+  private async checkLiveness(): Promise<void> {
+    const { port, livenessIntervalMs } = this.config;
+    for (;;) {
+      await sleep(livenessIntervalMs);
+      if (this.isEnded || this.stopping) return;
+      if (!(await portAccepts(port, 1000))) {
+        if (this.isEnded || this.stopping) return;
+        this.end(
+          `Instance became unhealthy: Failed to make TCP connection to port ${port}: connection refused`,
+        );
+        return;
+      }
+    }
   }
 
   /**

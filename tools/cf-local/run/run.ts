@@ -37,6 +37,8 @@ export interface RunOptions {
   /** `port` (default for web) waits for PORT to accept connections; `process` only for the PID. */
   healthCheckType?: 'port' | 'process';
   healthCheckTimeoutMs?: number;
+  /** Interval of the port check once healthy (Diego: 30 s). */
+  livenessIntervalMs?: number;
   /** Time between SIGTERM and SIGKILL when stopping (Diego: 10 s). */
   stopGraceMs?: number;
   /** Restart crashed instances (default on). */
@@ -70,6 +72,7 @@ interface RunSettings {
   enforceMemoryLimit: boolean;
   healthCheckType: 'port' | 'process';
   healthCheckTimeoutMs: number;
+  livenessIntervalMs: number;
   stopGraceMs: number;
   restart: boolean;
   env: Readonly<Record<string, string>>;
@@ -224,6 +227,7 @@ export class RunningApp {
         ...(cgroup ? { cgroup } : {}),
         healthCheck: settings.healthCheckType,
         healthTimeoutMs: settings.healthCheckTimeoutMs,
+        livenessIntervalMs: settings.livenessIntervalMs,
         stopGraceMs: settings.stopGraceMs,
         emit,
       });
@@ -331,6 +335,7 @@ export async function run(options: RunOptions): Promise<RunningApp> {
     enforceMemoryLimit: options.enforceMemoryLimit ?? true,
     healthCheckType: options.healthCheckType ?? (processType === 'web' ? 'port' : 'process'),
     healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 60_000,
+    livenessIntervalMs: options.livenessIntervalMs ?? 30_000,
     stopGraceMs: options.stopGraceMs ?? 10_000,
     restart: options.restart ?? true,
     env: options.env ?? {},
