@@ -11,9 +11,9 @@
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchProcess } from '../../../src/launch/launch-types.js';
-import { STAGED_LAYOUT, writeStaged, type AppRecord } from '../app-record.js';
+import { STAGED_LAYOUT, writeStaged } from '../app-record.js';
 import { appIdentity } from '../run/vcap-application.js';
 import { hasScript, keyDigest, prepareBuildpack, scriptPath, type Buildpack } from './buildpack-dir.js';
 import { mergeProcesses, processTypesToLaunch, splitProcesses } from './launch-merge.js';
@@ -41,7 +41,12 @@ import { runScript, type ScriptRun } from './run-script.js';
 import { checkSidecars } from './sidecar-checks.js';
 import { stagingEnv } from './staging-env.js';
 import { pathFor } from '../stack-path.js';
-import type { BuildpackMetadata, StagingInfo, StagingResult } from './staging-result.js';
+import {
+  stagingResult,
+  type BuildpackMetadata,
+  type StagingInfo,
+  type StagingResult,
+} from './staging-result.js';
 
 export interface StageOptions {
   appDir: string;
@@ -92,8 +97,7 @@ export async function stage(options: StageOptions): Promise<StageOutcome> {
   };
   const root = await mkdtemp(join(tmpdir(), 'cf-local-staging-'));
   try {
-    const stagedDir = await stageIn(root, options, print);
-    const result = JSON.parse(await readFile(join(stagedDir, STAGED_LAYOUT.result), 'utf8')) as StagingResult;
+    const { stagedDir, result } = await stageIn(root, options, print);
     return { ok: true, stagedDir, result, log, durationMs: Date.now() - started };
   } catch (error) {
     if (!(error instanceof StagingFailure)) throw error;
@@ -104,7 +108,11 @@ export async function stage(options: StageOptions): Promise<StageOutcome> {
   }
 }
 
-async function stageIn(root: string, options: StageOptions, print: (line: string) => void): Promise<string> {
+async function stageIn(
+  root: string,
+  options: StageOptions,
+  print: (line: string) => void,
+): Promise<{ stagedDir: string; result: StagingResult }> {
   const appDir = resolve(options.appDir);
   const appName = options.appName ?? basename(appDir);
   const stack = options.stack ?? 'cflinuxfs4';
@@ -150,19 +158,7 @@ async function stageIn(root: string, options: StageOptions, print: (line: string
   const split = splitProcesses(processes);
   if (!split.processTypes.web) NO_START_COMMAND.forEach(print);
   const metadata = await buildpacksMetadata(container, skipDetect ? buildpacks : [final], detectOutput);
-  const last = metadata[metadata.length - 1];
-  const result: StagingResult = {
-    lifecycle_type: 'buildpack',
-    lifecycle_metadata: {
-      buildpack_key: last?.key ?? '',
-      detected_buildpack: last?.name ?? '',
-      buildpacks: metadata,
-    },
-    process_types: split.processTypes,
-    processes: split.processes,
-    sidecars: split.sidecars,
-    execution_metadata: '',
-  };
+  const result = stagingResult(split, metadata);
 
   const rejections = checkSidecars({
     sidecars: result.sidecars,
@@ -171,25 +167,28 @@ async function stageIn(root: string, options: StageOptions, print: (line: string
   });
   if (rejections.length > 0) throw sidecarRejection(rejections);
 
+  const stagedDir = resolve(options.outDir ?? (await mkdtemp(join(tmpdir(), `cf-local-${appName}-`))));
+  await writeDroplet(container, result, join(stagedDir, STAGED_LAYOUT.droplet));
+  await writeStaged(stagedDir, result, { name: appName, stack, env: appEnv, vcapServices });
+  return { stagedDir, result };
+}
+
+/**
+ * Lays the droplet out as it is unpacked into /home/vcap: app/ (the build dir), deps/,
+ * profile.d/, staging_info.yml, tmp/, logs/. A droplet already at `dropletDir` is replaced.
+ */
+async function writeDroplet(container: Container, result: StagingResult, dropletDir: string): Promise<void> {
   const info: StagingInfo = {
-    detected_buildpack: last?.name ?? '',
-    start_command: split.processTypes.web ?? '',
+    detected_buildpack: result.lifecycle_metadata.detected_buildpack,
+    start_command: result.process_types.web ?? '',
   };
   await writeFile(join(container.contentsDir, 'staging_info.yml'), JSON.stringify(info) + '\n');
   for (const dir of ['tmp', 'logs']) await mkdir(join(container.contentsDir, dir), { recursive: true });
-  await cp(container.buildDir, join(container.contentsDir, 'app'), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-
-  const stagedDir = resolve(options.outDir ?? (await mkdtemp(join(tmpdir(), `cf-local-${appName}-`))));
-  const dropletDir = join(stagedDir, STAGED_LAYOUT.droplet);
+  const copy = { recursive: true, verbatimSymlinks: true } as const;
+  await cp(container.buildDir, join(container.contentsDir, 'app'), copy);
   await rm(dropletDir, { recursive: true, force: true });
-  await mkdir(stagedDir, { recursive: true });
-  await cp(container.contentsDir, dropletDir, { recursive: true, verbatimSymlinks: true });
-  const record: AppRecord = { name: appName, stack, env: appEnv, vcapServices };
-  await writeStaged(stagedDir, result, record);
-  return stagedDir;
+  await mkdir(dirname(dropletDir), { recursive: true });
+  await cp(container.contentsDir, dropletDir, copy);
 }
 
 async function makeContainer(

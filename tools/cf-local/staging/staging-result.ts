@@ -3,6 +3,7 @@
  * Controller reads after staging to learn the droplet's process types and sidecars), and the
  * droplet's staging_info.yml. Field names are the lifecycle's JSON names.
  */
+import type { SplitProcesses } from './launch-merge.js';
 
 /** One entry of `lifecycle_metadata.buildpacks`: key as given, name/version from config.yml. */
 export interface BuildpackMetadata {
@@ -41,4 +42,21 @@ export interface StagingResult {
 export interface StagingInfo {
   detected_buildpack: string;
   start_command: string;
+}
+
+/** The result the lifecycle writes: the last buildpack names the droplet. */
+export function stagingResult(split: SplitProcesses, buildpacks: BuildpackMetadata[]): StagingResult {
+  const last = buildpacks[buildpacks.length - 1];
+  return {
+    lifecycle_type: 'buildpack',
+    lifecycle_metadata: {
+      buildpack_key: last?.key ?? '',
+      detected_buildpack: last?.name ?? '',
+      buildpacks,
+    },
+    process_types: split.processTypes,
+    processes: split.processes,
+    sidecars: split.sidecars,
+    execution_metadata: '',
+  };
 }
