@@ -11,11 +11,11 @@ import { stage, type StageOutcome } from '../../tools/cf-local/index.js';
 import { makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { tempDir } from '../support/tmp.js';
-import { BINARY_BUILDPACK, HAS_STAGING_CORE, tutorialApp } from './support/apps.js';
+import { BINARY_BUILDPACK, tutorialApp } from './support/apps.js';
 
 const SUPPLY_FAILED = 'Failed to run all supply scripts: exit status 1';
 
-describe.skipIf(!HAS_STAGING_CORE)('failure paths in the staging log', () => {
+describe('failure paths in the staging log', () => {
   let server: TestServer;
   let sidecar: ManifestDependency;
 

@@ -13,15 +13,9 @@ import { makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js'
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import {
-  AGENT_SUPPLY_BUILDPACK,
-  BINARY_BUILDPACK,
-  HAS_STAGING_CORE,
-  tutorialApp,
-  withRunningApp,
-} from './support/apps.js';
+import { AGENT_SUPPLY_BUILDPACK, BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 
-describe.skipIf(!HAS_STAGING_CORE)('multi-buildpack: our buildpack at index 1', () => {
+describe('multi-buildpack: our buildpack at index 1', () => {
   let server: TestServer;
   let buildpack: string;
 

@@ -2,7 +2,6 @@
  * Integration 4: the packaged zips (scripts/package.sh) staged on cf-local as an operator's
  * foundation would: the cached zip with no network at all, the online zip against a local
  * dependency server, and the online zip when the dependencies are reachable only through a proxy.
- * Skipped until scripts/package.sh (issue 4) is on this branch.
  */
 import { cp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,11 +13,10 @@ import { makeTestBuildpack, REPO_ROOT, serveFixtureSidecar, serveNodeRuntime } f
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { BINARY_BUILDPACK, exists, HAS_STAGING_CORE, tutorialApp, withRunningApp } from './support/apps.js';
+import { BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 import { startForwardProxy, type ForwardProxy } from './support/forward-proxy.js';
 
 const PACKAGE_SH = join(REPO_ROOT, 'scripts', 'package.sh');
-const HAS_PACKAGER = HAS_STAGING_CORE && (await exists(PACKAGE_SH));
 /** Never resolves (RFC 2606): stands in for buildpacks.cloudfoundry.org. */
 const UNREACHABLE = 'http://deps.example.invalid';
 
@@ -28,11 +26,7 @@ async function noNetwork(): Promise<Record<string, string>> {
   return { HTTP_PROXY: closed, HTTPS_PROXY: closed, http_proxy: closed, https_proxy: closed };
 }
 
-const TITLE = HAS_PACKAGER
-  ? 'packaged zips'
-  : 'packaged zips (skipped: scripts/package.sh of issue 4 is not on this branch yet)';
-
-describe.skipIf(!HAS_PACKAGER)(TITLE, () => {
+describe('packaged zips', () => {
   let server: TestServer;
   let proxy: ForwardProxy;
   /** Artifacts with the local server's uris (online) and a mirror dir holding the same bytes. */

@@ -12,9 +12,9 @@ import { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime } from '../sup
 import { startServer, type TestServer } from '../support/http-server.js';
 import { waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { BINARY_BUILDPACK, HAS_STAGING_CORE, tutorialApp, withRunningApp } from './support/apps.js';
+import { BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 
-describe.skipIf(!HAS_STAGING_CORE)('restaging', () => {
+describe('restaging', () => {
   let server: TestServer;
   let v1: ManifestDependency;
   let v11: ManifestDependency;

@@ -12,9 +12,9 @@ import { makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js'
 import { startServer, type TestServer } from '../support/http-server.js';
 import { tempDir } from '../support/tmp.js';
 import { waitForHttp } from '../support/net.js';
-import { alive, BINARY_BUILDPACK, HAS_STAGING_CORE, tutorialApp, withRunningApp } from './support/apps.js';
+import { alive, BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 
-describe.skipIf(!HAS_STAGING_CORE)('tutorial: config-server sidecar beside a web app', () => {
+describe('tutorial: config-server sidecar beside a web app', () => {
   let server: TestServer;
   let buildpack: string;
 

@@ -5,18 +5,12 @@
  * npm, npx, corepack) is replaced by a shadow directory of symlinks to everything else in it.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exists } from './exists.js';
 
 const HIDDEN = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** A shadow of `dir` without the node tools, shared by every cf-local run on this machine. */
 async function shadow(dir: string): Promise<string> {

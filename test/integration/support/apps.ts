@@ -3,12 +3,12 @@
  * its sidecar on a free port (every test runs in parallel on one host, where Cloud Foundry gives
  * each container its own localhost), and helpers that always stop what a test started.
  */
-import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { expect } from 'vitest';
 import { run, type RunningApp, type RunOptions } from '../../../tools/cf-local/index.js';
-import { FIXTURES, REPO_ROOT } from '../../support/buildpack.js';
+import { FIXTURES } from '../../support/buildpack.js';
 import { freePort } from '../../support/net.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -60,22 +60,4 @@ export function alive(pids: readonly number[]): number[] {
       return false;
     }
   });
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Whether the staging core (bin/supply + its bundle) is on this branch yet. */
-export const HAS_STAGING_CORE =
-  (await exists(join(REPO_ROOT, 'bin', 'supply'))) &&
-  (await exists(join(REPO_ROOT, 'dist', 'sidecar-buildpack.cjs')));
-
-/** Fetches `url` and returns status and body. */
-export async function get(url: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(url);
-  return { status: response.status, body: await response.text() };
 }

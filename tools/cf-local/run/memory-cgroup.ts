@@ -11,6 +11,7 @@
  */
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from '../exists.js';
 
 export interface MemoryCgroup {
   kind: 'cgroup v1' | 'cgroup v2';
@@ -40,13 +41,6 @@ async function ownCgroups(): Promise<{ v2?: string; v1Memory?: string }> {
     if (controllers?.split(',').includes('memory')) out.v1Memory = path;
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return readFile(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function counter(text: string, key: string): number {

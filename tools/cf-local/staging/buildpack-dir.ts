@@ -4,9 +4,10 @@
  * root, or inside the only top-level directory (a zip of a folder, a git archive).
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { exists } from '../exists.js';
 import { StagingFailure, SUPPLY_FAIL } from './lifecycle-errors.js';
 
 export interface Buildpack {
@@ -19,13 +20,6 @@ export interface Buildpack {
 /** md5 of the key: the lifecycle's name for a buildpack's download and cache directories. */
 export function keyDigest(key: string): string {
   return createHash('md5').update(key).digest('hex');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Unpacks a zip buildpack under `workDir`, or uses a directory in place. */
