@@ -9,20 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/buildpack.js';
 import { waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { alive, BINARY_BUILDPACK } from '../integration/support/apps.js';
+import { alive, BINARY_BUILDPACK, poll } from '../integration/support/apps.js';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = join(REPO_ROOT, 'tools', 'cf-local', 'cli.ts');
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('cf-local command line', () => {
   it('stages, runs until SIGTERM, and stops every process', async () => {
@@ -54,7 +44,7 @@ describe('cf-local command line', () => {
       },
     );
     try {
-      const { instances } = await until(
+      const { instances } = await poll(
         async () => JSON.parse(await readFile(ready, 'utf8')) as { instances: Array<{ url: string }> },
         15_000,
       );

@@ -10,12 +10,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stage, type RunningApp } from '../../tools/cf-local/index.js';
-import { FIXTURES, makeTestBuildpack, REPO_ROOT, serveFixtureSidecar } from '../support/buildpack.js';
+import { FIXTURES, REPO_ROOT } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
 import { exists } from '../../tools/cf-local/exists.js';
-import { tutorialApp, withRunningApp } from './support/apps.js';
+import { tutorialApp, withRunningApp, tutorialBuildpack } from './support/apps.js';
 
 const JAVA_SHAPED = join(FIXTURES, 'buildpacks', 'java-shaped');
 const HAS_MEMORY_GUARD = await exists(join(REPO_ROOT, 'src', 'runtime', 'memory-guard.sh'));
@@ -36,10 +36,7 @@ describe('Java-shaped final buildpack: JVM + sidecars fit the container', () => 
 
   beforeAll(async () => {
     server = await startServer();
-    const buildpack = await makeTestBuildpack({
-      node: { server },
-      dependencies: [await serveFixtureSidecar(server)],
-    });
+    const buildpack = await tutorialBuildpack(server);
     const app = await tutorialApp();
     // A Java app has no Procfile: the start command is the buildpack's release (the stand-in
     // java then serves the tutorial's app.py).

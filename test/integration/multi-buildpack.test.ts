@@ -9,11 +9,16 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stage } from '../../tools/cf-local/index.js';
-import { makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { AGENT_SUPPLY_BUILDPACK, BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
+import {
+  AGENT_SUPPLY_BUILDPACK,
+  BINARY_BUILDPACK,
+  tutorialApp,
+  withRunningApp,
+  tutorialBuildpack,
+} from './support/apps.js';
 
 describe('multi-buildpack: our buildpack at index 1', () => {
   let server: TestServer;
@@ -21,10 +26,7 @@ describe('multi-buildpack: our buildpack at index 1', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    buildpack = await makeTestBuildpack({
-      node: { server },
-      dependencies: [await serveFixtureSidecar(server)],
-    });
+    buildpack = await tutorialBuildpack(server);
   });
   afterAll(() => server?.close());
 

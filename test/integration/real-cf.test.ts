@@ -9,22 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { REAL_CF, SIDECAR_BUILDPACK_NAME } from './support/real-cf.js';
-import { TUTORIAL_APP } from './support/apps.js';
+import { poll, TUTORIAL_APP } from './support/apps.js';
 
 async function cf(args: string[]): Promise<string> {
   const result = await execa('cf', args, { all: true, reject: false, timeout: 600_000 });
   if (result.exitCode !== 0) throw new Error(`cf ${args.join(' ')} failed:\n${result.all}`);
   return result.all ?? '';
-}
-
-async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 describe.skipIf(!REAL_CF)('real Cloud Foundry: the tutorial', () => {
@@ -57,19 +47,27 @@ describe.skipIf(!REAL_CF)('real Cloud Foundry: the tutorial', () => {
 
         const route = /routes:\s+(\S+)/.exec(await cf(['app', name]))?.[1];
         expect(route).toBeTruthy();
-        const body = await poll(async () => {
-          const response = await fetch(`https://${route}/config`);
-          return response.ok ? response.text() : undefined;
-        }, 60_000);
+        const body = await poll(
+          async () => {
+            const response = await fetch(`https://${route}/config`);
+            return response.ok ? response.text() : undefined;
+          },
+          60_000,
+          1000,
+        );
         expect(JSON.parse(body)).toMatchObject({ Scope: 'config-server-sidecar' });
 
         await cf(['ssh', name, '-c', 'pkill -9 -f config-server']);
-        const events = await poll(async () => {
-          const text = await cf(['events', name]);
-          return text.includes('APP/PROC/WEB/SIDECAR/CONFIG-SERVER: Exited with status 137')
-            ? text
-            : undefined;
-        }, 120_000);
+        const events = await poll(
+          async () => {
+            const text = await cf(['events', name]);
+            return text.includes('APP/PROC/WEB/SIDECAR/CONFIG-SERVER: Exited with status 137')
+              ? text
+              : undefined;
+          },
+          120_000,
+          1000,
+        );
         expect(events).toMatch(/app(\.process)?\.crash/);
       } finally {
         await cf(['delete', name, '-f', '-r']).catch(() => undefined);
