@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
 import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
-import { ExitCode, isUserError, UserError } from './errors.js';
+import { ExitCode, InterruptedError, isUserError, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
 import type { BuildpackInfo, StagingContext } from './phases/context.js';
 import { detect } from './phases/detect.js';
@@ -37,31 +37,67 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
     return ExitCode.internalError;
   }
+  const signal = abortOnSignals();
   try {
-    switch (phase) {
-      case 'detect': {
-        const result = await detect({ buildDir: required(args, 0, phase), env, log });
-        log.debug(`detect: ${result.reason}`);
-        if (result.detected) process.stdout.write('sidecar\n');
-        return result.detected ? ExitCode.ok : ExitCode.userError;
-      }
-      case 'release':
-        process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
-        return ExitCode.ok;
-      case 'supply':
-        await supply(stagingContext(phase, args, env, log));
-        return ExitCode.ok;
-      case 'finalize':
-        await finalize(stagingContext(phase, args, env, log));
-        return ExitCode.ok;
-    }
-    return ExitCode.internalError;
+    const code = await runPhase(phase, args, env, log, signal);
+    signal.throwIfAborted();
+    return code;
   } catch (error) {
     return reportFailure(error, log);
   }
 }
 
+async function runPhase(
+  phase: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<number> {
+  switch (phase) {
+    case 'detect': {
+      const result = await detect({ buildDir: required(args, 0, phase), env, log });
+      log.debug(`detect: ${result.reason}`);
+      if (result.detected) process.stdout.write('sidecar\n');
+      return result.detected ? ExitCode.ok : ExitCode.userError;
+    }
+    case 'release':
+      process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
+      return ExitCode.ok;
+    case 'supply':
+      await supply(stagingContext(phase, args, env, log, signal));
+      return ExitCode.ok;
+    case 'finalize':
+      await finalize(stagingContext(phase, args, env, log, signal));
+      return ExitCode.ok;
+  }
+  return ExitCode.internalError;
+}
+
+/**
+ * Node's default for SIGTERM and SIGINT is to exit at once, skipping every `finally`, so a
+ * download would leave its partial file behind. Instead the signal aborts the work: downloads
+ * stop, each step removes what it wrote, and main() exits with ExitCode.interrupted. If the
+ * cleanup itself hangs, the process exits anyway after a few seconds.
+ */
+function abortOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  for (const name of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(name, () => {
+      controller.abort(new InterruptedError(name));
+      setTimeout(() => process.exit(ExitCode.interrupted[name]), CLEANUP_GRACE_MS).unref();
+    });
+  }
+  return controller.signal;
+}
+
+const CLEANUP_GRACE_MS = 5000;
+
 function reportFailure(error: unknown, log: Logger): number {
+  if (error instanceof InterruptedError) {
+    log.error(`${error.message}; its partial downloads and unpacked files were removed`);
+    return ExitCode.interrupted[error.signal];
+  }
   if (isUserError(error)) {
     log.error(error.describe());
     if (error.details.hint) log.detail(error.details.hint);
@@ -84,7 +120,13 @@ function required(args: string[], index: number, phase: string): string {
   return resolve(value);
 }
 
-function stagingContext(phase: string, args: string[], env: NodeJS.ProcessEnv, log: Logger): StagingContext {
+function stagingContext(
+  phase: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  signal: AbortSignal,
+): StagingContext {
   const depsIdx = args[3] ?? '';
   if (!/^\d+$/.test(depsIdx))
     throw new UserError(`INDEX must be a number, got ${JSON.stringify(depsIdx)}; usage: ${USAGE[phase]}`);
@@ -101,7 +143,8 @@ function stagingContext(phase: string, args: string[], env: NodeJS.ProcessEnv, l
     ...(args[4] ? { profileDir: resolve(args[4]) } : {}),
     stack: env.CF_STACK || 'cflinuxfs4',
     env,
-    transport: transportOptions(env, log),
+    transport: { ...transportOptions(env, log), signal },
+    signal,
     maxUnpackedBytes: sizeFromEnv(env, MAX_UNPACKED_ENV, DEFAULT_MAX_UNPACKED_BYTES),
     now: new Date(),
     log,

@@ -8,15 +8,14 @@
  * - deletes the temp file whatever happens.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import fetch, { type Response } from 'node-fetch';
-import { UserError } from '../errors.js';
+import { InterruptedError, UserError } from '../errors.js';
 import { displayUrl } from '../log/redact.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
 import { DEFAULT_RETRY, HttpError, PermanentError, withRetry, type RetryPolicy } from './retry.js';
@@ -33,6 +32,8 @@ export interface TransportOptions {
   allowInsecureRedirects: boolean;
   /** Told about each retry, for a log line. */
   onRetry?: (message: string) => void;
+  /** Aborts every download (SIGTERM): the temp file is removed and nothing is retried. */
+  signal?: AbortSignal;
   /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
@@ -73,10 +74,11 @@ export async function download(request: DownloadRequest, options: TransportOptio
         options.onRetry?.(
           `Download of ${request.label} failed (${reason(error)}); retry ${attempt} of ${options.retry.attempts - 1} in ${delay / 1000}s`,
         ),
+      (ms) => sleep(ms, options.signal),
     );
     return { bytes, attempts };
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof UserError || error instanceof InterruptedError) throw error;
     throw new UserError(
       `could not download ${request.label} from ${displayUrl(request.url)}: ${reason(error)}`,
       {
@@ -91,15 +93,19 @@ export async function download(request: DownloadRequest, options: TransportOptio
 
 async function downloadOnce(request: DownloadRequest, options: TransportOptions): Promise<number> {
   const temp = `${request.dest}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Aborted by the idle timer; `signal` also by the caller (SIGTERM).
   const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   let timer: NodeJS.Timeout | undefined;
   const armTimer = () => {
     clearTimeout(timer);
     timer = setTimeout(() => controller.abort(), options.idleTimeoutMs);
   };
+  // Created before any byte arrives, so the `finally` below always finds (and removes) it.
+  const file = await open(temp, 'wx', 0o644);
   try {
     armTimer();
-    const response = await openFollowingRedirects(request.url, options, controller.signal);
+    const response = await openFollowingRedirects(request.url, options, signal);
     const body = response.body;
     if (!body) throw new Error('empty response body');
     const expectedLength = Number(response.headers.get('content-length') ?? NaN);
@@ -111,7 +117,7 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
         onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
       );
     }
-    await pipeline(body, hashing, createWriteStream(temp, { mode: 0o644 }), { signal: controller.signal });
+    await pipeline(body, hashing, file.createWriteStream(), { signal });
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }
@@ -120,11 +126,13 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     await rename(temp, request.dest);
     return hashing.bytes;
   } catch (error) {
+    options.signal?.throwIfAborted();
     if (controller.signal.aborted)
       throw new Error(`no data for ${options.idleTimeoutMs / 1000}s (timed out)`);
     throw error;
   } finally {
     clearTimeout(timer);
+    await file.close().catch(() => undefined);
     await rm(temp, { force: true });
   }
 }
@@ -143,15 +151,18 @@ async function openFollowingRedirects(
     const target = new URL(current.href);
     target.username = '';
     target.password = '';
+    const proxy = proxyFor(current, options.proxyEnv);
     const response = await fetch(target.href, {
       redirect: 'manual',
       signal,
-      agent: agentFor(current, options.proxyEnv),
+      agent: proxy ? proxyAgent(current, proxy) : undefined,
       headers: {
         'user-agent': 'sidecar-buildpack',
         ...(authorization && current.origin === origin ? { authorization } : {}),
       },
       compress: false,
+    }).catch((error: unknown) => {
+      throw proxy ? proxyConnectionError(error, proxy) : error;
     });
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
@@ -185,9 +196,7 @@ function basicAuth(url: URL): string | undefined {
 
 const agents = new Map<string, Agent>();
 
-function agentFor(target: URL, env: ProxyEnv): Agent | undefined {
-  const proxy = proxyFor(target, env);
-  if (!proxy) return undefined;
+function proxyAgent(target: URL, proxy: string): Agent {
   const key = `${target.protocol}${proxy}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -195,6 +204,39 @@ function agentFor(target: URL, env: ProxyEnv): Agent | undefined {
     agents.set(key, agent);
   }
   return agent;
+}
+
+/**
+ * Through a proxy, a connection that never opened is the proxy's: say so. A proxy that refuses or
+ * does not resolve is a setting to fix, not a glitch, so that is not retried (as curl does not
+ * retry a refused connection); unreachable networks are.
+ */
+function proxyConnectionError(error: unknown, proxy: string): unknown {
+  const code = (error as { code?: string } | undefined)?.code;
+  const shown = displayUrl(proxy);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    const what = code === 'ECONNREFUSED' ? 'refused the connection' : 'has a host name that does not resolve';
+    return new PermanentError(`proxy ${shown} ${what} (${code})`, { cause: error });
+  }
+  if (code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return new Error(`proxy ${shown} cannot be reached (${code})`, { cause: error });
+  return error;
+}
+
+/** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
 }
 
 function reason(error: unknown): string {

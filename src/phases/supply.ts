@@ -60,6 +60,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     for (const sidecar of plan.sidecars) {
       log.header(`Installing sidecar ${sidecar.name}${sidecar.version === '-' ? '' : ` ${sidecar.version}`}`);
       const artifact = await fetchSidecar(ctx, sidecar);
+      ctx.signal?.throwIfAborted();
       if (artifact.source !== 'offline') used.push(artifact.path);
       const dest = join(ctx.depsDir, sidecarDir(ctx.depsIdx, sidecar.name));
       const kind = await extractArtifact({
