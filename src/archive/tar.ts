@@ -4,11 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
-import { checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
 
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
@@ -20,6 +21,7 @@ export async function extractTar(
   xz: boolean,
 ): Promise<void> {
   let refusal: Error | undefined;
+  const symlinks = new ArchiveSymlinks();
   const unpack = new Unpack({
     cwd: dest,
     strict: true,
@@ -27,7 +29,7 @@ export async function extractTar(
     filter: (_path: string, entry: unknown) => {
       if (refusal) return false;
       try {
-        checkEntry(entry as ReadEntry, name, budget);
+        checkEntry(entry as ReadEntry, name, budget, symlinks);
         return true;
       } catch (error) {
         refusal = error as Error;
@@ -51,9 +53,11 @@ export async function extractTar(
   if (refusal) throw refusal;
 }
 
-function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget): void {
+function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): void {
   const checked = checkEntryPath(entry.path);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.path, checked.problem);
+  const crossing = symlinks.problemWith(checked.path);
+  if (crossing) throw new UnsafeArchiveError(name, entry.path, crossing);
   if (!ALLOWED_TYPES.has(entry.type))
     throw new UnsafeArchiveError(name, entry.path, `${entry.type} entries are not allowed`);
   if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
@@ -62,7 +66,11 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget): void 
       entry.linkpath ?? '',
       entry.type === 'Link' ? 'hardlink' : 'symlink',
     );
-    if (problem) throw new UnsafeArchiveError(name, entry.path, problem);
+    const linkCrossing =
+      entry.type === 'Link' ? symlinks.problemWith(posix.normalize(entry.linkpath ?? '')) : undefined;
+    if (problem || linkCrossing)
+      throw new UnsafeArchiveError(name, entry.path, (problem ?? linkCrossing) as string);
+    if (entry.type === 'SymbolicLink') symlinks.add(checked.path);
   }
   budget.take(entry.size ?? 0);
 }

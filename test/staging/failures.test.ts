@@ -11,6 +11,7 @@ import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/bui
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort } from '../support/net.js';
 import { runPhase, stagingDirs, supplyArgs, type StagingDirs } from '../support/staging.js';
+import { listTree } from '../support/tree.js';
 import { selfSignedCert, type TestCertificate } from '../support/tls.js';
 
 let server: TestServer;
@@ -53,10 +54,6 @@ async function stageWith(
 /** sidecars.yml with one sidecar downloaded from `uri`, pinned to the fixture sidecar's sha256. */
 function uriSidecar(uri: string, sha256 = sidecarSha): string {
   return `sidecars:\n  - name: cs\n    uri: ${uri}\n    sha256: ${sha256}\n    command: ./config-server\n    memory: 64M\n`;
-}
-
-async function listTree(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true }).catch(() => [] as string[])).sort();
 }
 
 /** What a staging left in DEPS_DIR/0 and in the cache's sidecar entries (the node runtime aside). */
