@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
@@ -22,6 +23,7 @@ export async function extractTar(
 ): Promise<void> {
   let refusal: Error | undefined;
   const symlinks = new ArchiveSymlinks();
+  const source = xz ? decompressXz(archivePath, name) : createReadStream(archivePath);
   const unpack = new Unpack({
     cwd: dest,
     strict: true,
@@ -33,11 +35,12 @@ export async function extractTar(
         return true;
       } catch (error) {
         refusal = error as Error;
+        // Stop reading (and decompressing) at once: the rest of a bomb is never inflated.
+        process.nextTick(() => source.destroy(refusal));
         return false;
       }
     },
   });
-  const source = xz ? decompressXz(archivePath, name) : createReadStream(archivePath);
   try {
     await pipeline(source, unpack);
   } catch (error) {
@@ -75,13 +78,14 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlin
   budget.take(entry.size ?? 0);
 }
 
-function decompressXz(archivePath: string, name: string): NodeJS.ReadableStream {
+function decompressXz(archivePath: string, name: string): Readable {
   const child = spawn('xz', ['-dc', '--', archivePath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.on('error', (error) =>
     child.stdout.destroy(new UserError(`${name}: cannot run xz to unpack it: ${error.message}`)),
   );
+  child.stdout.on('close', () => child.kill());
   child.on('close', (code) => {
     if (code)
       child.stdout.destroy(new UserError(`${name}: xz failed: ${stderr.trim() || `exit code ${code}`}`));

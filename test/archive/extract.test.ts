@@ -1,10 +1,12 @@
 /** Extraction of real archives made by the system tar and zip, and the refusals that keep it safe. */
-import { lstat, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { extractArtifact, detectKind } from '../../src/archive/extract.js';
 import { UnpackBudget } from '../../src/archive/limits.js';
+import { extractTar } from '../../src/archive/tar.js';
 import {
   makeArchive,
   rawZip,
@@ -248,6 +250,44 @@ describe('extractArtifact', () => {
       expect(error?.details?.hint).toContain('SIDECAR_MAX_UNPACKED_SIZE=4G');
       expect(left).toEqual(['sidecars']);
     });
+
+    it.each(tarFormats)(
+      'stops reading a %s at its first refused entry (the rest of a bomb is never inflated)',
+      async (format) => {
+        const dir = await tempDir();
+        const whole = await writeRawTar(
+          join(dir, `bomb.${format}`),
+          [
+            { path: 'pipe', type: 'fifo' },
+            // Incompressible, so that what is sent is more than xz's 8 KB read buffer.
+            { path: 'rest', type: 'file', content: randomBytes(256 * 1024) },
+          ],
+          format,
+        );
+        const bytes = await readFile(whole);
+        // A pipe that never ends: only an extraction that stops at the refusal can finish.
+        const stream = join(dir, 'stream');
+        await execa('mkfifo', [stream]);
+        const writer = await open(stream, 'r+');
+        try {
+          // Less than a pipe's 64 KB buffer, so this write never waits for the reader.
+          await writer.write(bytes.subarray(0, 48 * 1024));
+          const dest = await tempDir('dest-');
+          await expect(
+            extractTar(
+              stream,
+              'agent.archive',
+              dest,
+              new UnpackBudget('agent.archive', 1e9),
+              format === 'tar.xz',
+            ),
+          ).rejects.toThrow('refused entry "pipe": FIFO entries are not allowed');
+        } finally {
+          await writer.close();
+        }
+      },
+      10_000,
+    );
 
     it('refuses a zip whose headers understate what an entry inflates to', async () => {
       const archive = join(await tempDir(), 'liar.zip');
