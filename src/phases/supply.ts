@@ -50,7 +50,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
 
   const manifest = await loadManifest(ctx.buildpack.dir);
-  const plan = planSidecars(config, manifest, ctx.stack, ctx.now);
+  const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
