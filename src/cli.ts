@@ -8,8 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
 import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
-import { ExitCode, InterruptedError, isUserError, UserError } from './errors.js';
+import { ExitCode, InterruptedError, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
+import { reportFailure } from './log/report-failure.js';
+import { proxyEnvFrom } from './dependencies/proxy.js';
 import type { BuildpackInfo, StagingContext } from './phases/context.js';
 import { detect } from './phases/detect.js';
 import { finalize } from './phases/finalize.js';
@@ -43,7 +45,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     signal.throwIfAborted();
     return code;
   } catch (error) {
-    return reportFailure(error, log);
+    if (error instanceof InterruptedError) return reportInterrupted(error, log);
+    return reportFailure(
+      error,
+      log,
+      'stage sidecars',
+      'This is a bug in sidecar_buildpack; set BP_DEBUG=1 for details and report it.',
+    );
   }
 }
 
@@ -93,25 +101,10 @@ function abortOnSignals(): AbortSignal {
 
 const CLEANUP_GRACE_MS = 5000;
 
-function reportFailure(error: unknown, log: Logger): number {
-  if (error instanceof InterruptedError) {
-    log.error(`${error.message}; its partial downloads and unpacked files were removed`);
-    return ExitCode.interrupted[error.signal];
-  }
-  if (isUserError(error)) {
-    log.error(error.describe());
-    if (error.details.hint) log.detail(error.details.hint);
-    log.debug(error.stack ?? '');
-    return ExitCode.userError;
-  }
-  const err = error instanceof Error ? error : new Error(String(error));
-  log.error(`failed to stage sidecars: ${err.message}`);
-  log.detail(
-    log.debugEnabled
-      ? (err.stack ?? '')
-      : 'This is a bug in sidecar_buildpack; set BP_DEBUG=1 for details and report it.',
-  );
-  return ExitCode.internalError;
+/** An interrupted staging is not a bug or a user error: say what happened and that it cleaned up. */
+function reportInterrupted(error: InterruptedError, log: Logger): number {
+  log.error(`${error.message}; its partial downloads and unpacked files were removed`);
+  return ExitCode.interrupted[error.signal];
 }
 
 function required(args: string[], index: number, phase: string): string {
@@ -161,11 +154,7 @@ function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions
   }
   return {
     ...DEFAULT_TRANSPORT,
-    proxyEnv: {
-      http_proxy: env.http_proxy ?? env.HTTP_PROXY,
-      https_proxy: env.https_proxy ?? env.HTTPS_PROXY,
-      no_proxy: env.no_proxy ?? env.NO_PROXY,
-    },
+    proxyEnv: proxyEnvFrom(env),
     ...(seconds ? { idleTimeoutMs: seconds * 1000 } : {}),
     allowInsecureRedirects: env[ENV.allowInsecureRedirects] === 'true',
     onRetry: (message) => log.warning(message),

@@ -101,8 +101,6 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     clearTimeout(timer);
     timer = setTimeout(() => controller.abort(), options.idleTimeoutMs);
   };
-  // Created before any byte arrives, so the `finally` below always finds (and removes) it.
-  const file = await open(temp, 'wx', 0o644);
   try {
     armTimer();
     const response = await openFollowingRedirects(request.url, options, signal);
@@ -117,7 +115,14 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
         onProgress(hashing.bytes, Number.isFinite(expectedLength) ? expectedLength : undefined),
       );
     }
-    await pipeline(body, hashing, file.createWriteStream(), { signal });
+    // Create the temp file before streaming: a stream that opens it lazily could create it after
+    // the cleanup below has run, leaving a partial file behind.
+    const file = await open(temp, 'wx', 0o644);
+    try {
+      await pipeline(body, hashing, file.createWriteStream(), { signal });
+    } finally {
+      await file.close().catch(() => undefined);
+    }
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }
@@ -132,7 +137,6 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     throw error;
   } finally {
     clearTimeout(timer);
-    await file.close().catch(() => undefined);
     await rm(temp, { force: true });
   }
 }

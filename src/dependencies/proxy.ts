@@ -5,6 +5,15 @@
 
 export type ProxyEnv = Record<string, string | undefined>;
 
+/** The proxy variables of an environment, in either case, as downloads read them. */
+export function proxyEnvFrom(env: ProxyEnv): ProxyEnv {
+  return {
+    http_proxy: env.http_proxy ?? env.HTTP_PROXY,
+    https_proxy: env.https_proxy ?? env.HTTPS_PROXY,
+    no_proxy: env.no_proxy ?? env.NO_PROXY,
+  };
+}
+
 function read(env: ProxyEnv, name: string): string | undefined {
   const value = env[name.toLowerCase()] ?? env[name.toUpperCase()];
   return value && value.trim() !== '' ? value.trim() : undefined;

@@ -2,7 +2,7 @@
  * Progress lines for long downloads. A 40 MB Node runtime over a slow proxy takes minutes, and a
  * silent packager looks hung; a line per interval (not per chunk) keeps CI logs short.
  */
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../log/format-bytes.js';
 
 export function downloadProgress(
   label: string,

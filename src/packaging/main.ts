@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_TRANSPORT, type TransportOptions } from '../dependencies/download.js';
-import { ExitCode, isUserError, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { consoleLogger, type Logger } from '../log/logger.js';
-import { formatBytes } from './format-bytes.js';
+import { reportFailure } from '../log/report-failure.js';
+import { proxyEnvFrom } from '../dependencies/proxy.js';
+import { formatBytes } from '../log/format-bytes.js';
 import { parseMirror } from './mirror.js';
 import {
   defaultCacheDir,
@@ -37,7 +39,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promis
     else await runPackage(command, env, cwd, log);
     return ExitCode.ok;
   } catch (error) {
-    return reportFailure(error, log);
+    return reportFailure(error, log, 'package the buildpack', 'set BP_DEBUG=1 for the stack trace');
   }
 }
 
@@ -121,30 +123,13 @@ async function readVersion(root: string): Promise<string> {
 function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions {
   return {
     ...DEFAULT_TRANSPORT,
-    proxyEnv: {
-      http_proxy: env.http_proxy ?? env.HTTP_PROXY,
-      https_proxy: env.https_proxy ?? env.HTTPS_PROXY,
-      no_proxy: env.no_proxy ?? env.NO_PROXY,
-    },
+    proxyEnv: proxyEnvFrom(env),
     onRetry: (message) => log.warning(message),
   };
 }
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n] as string]])));
-}
-
-function reportFailure(error: unknown, log: Logger): number {
-  if (isUserError(error)) {
-    log.error(error.describe());
-    if (error.details.hint) log.detail(error.details.hint);
-    log.debug(error.stack ?? '');
-    return ExitCode.userError;
-  }
-  const err = error instanceof Error ? error : new Error(String(error));
-  log.error(`failed to package the buildpack: ${err.message}`);
-  log.detail(log.debugEnabled ? (err.stack ?? '') : 'set BP_DEBUG=1 for the stack trace');
-  return ExitCode.internalError;
 }
 
 process.exitCode = await main(process.argv.slice(2), process.env, process.cwd());

@@ -19,7 +19,7 @@ import { isCompressed, writeDeterministicZip, type ZipEntry } from './determinis
 import { assertDistinctBasenames, sourceFor, type Mirror } from './mirror.js';
 import { planPackage } from './package-plan.js';
 import { zipName } from './zip-name.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../log/format-bytes.js';
 import { downloadProgress } from './download-progress.js';
 
 export interface PackageRequest {

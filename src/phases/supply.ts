@@ -9,6 +9,7 @@ import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { loadAppConfig } from '../config/load.js';
 import { formatMb } from '../config/size.js';
+import { formatBytes } from '../log/format-bytes.js';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
 import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
@@ -127,10 +128,4 @@ async function makeExecutable(dir: string, command: string): Promise<void> {
   if (!path.startsWith(dir + sep)) return;
   const info = await stat(path).catch(() => undefined);
   if (info?.isFile()) await chmod(path, info.mode | 0o755);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} B`;
 }

@@ -149,6 +149,27 @@ describe('bin/supply', () => {
     expect(entries).not.toContain('f'.repeat(64));
   });
 
+  it.each(['zip', 'tar.xz'] as const)(
+    'installs a uri sidecar packed as %s, pinned by its sha256',
+    async (format) => {
+      const archive = await serveFixtureSidecar(server, 'config-server', {
+        version: `2.0.0-${format}`,
+        format,
+      });
+      const dirs = await stagingDirs();
+      await writeFile(
+        join(dirs.buildDir, 'sidecars.yml'),
+        `sidecars:\n  - name: cfg\n    uri: ${archive.uri}\n    sha256: ${archive.sha256}\n    command: ./config-server\n    memory: 32M\n`,
+      );
+      const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.stdout).toContain(`Unpacked ${format} into $DEPS_DIR/0/sidecars/cfg`);
+      expect(result.stdout).toMatch(/cfg\s+-\s+download\s+web\s+32M/);
+      const launch = await readLaunch(dirs.depsDir);
+      expect(launch.processes[0]).toMatchObject({ type: 'cfg', limits: { memory: 32 } });
+    },
+  );
+
   it('does nothing for an app without sidecars.yml', async () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'index.html'), 'hi');

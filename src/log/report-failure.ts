@@ -1,0 +1,19 @@
+/**
+ * How an entry point reports a failure: a UserError as one `**ERROR**` line plus its hint (no
+ * stack), anything else as "failed to <what>" with the stack only under BP_DEBUG.
+ */
+import { ExitCode, isUserError } from '../errors.js';
+import type { Logger } from './logger.js';
+
+export function reportFailure(error: unknown, log: Logger, what: string, bugHint: string): number {
+  if (isUserError(error)) {
+    log.error(error.describe());
+    if (error.details.hint) log.detail(error.details.hint);
+    log.debug(error.stack ?? '');
+    return ExitCode.userError;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  log.error(`failed to ${what}: ${err.message}`);
+  log.detail(log.debugEnabled ? (err.stack ?? '') : bugHint);
+  return ExitCode.internalError;
+}
