@@ -82,7 +82,8 @@ node_runtime_redact() {
 }
 
 # Unpacks tarball $1 (already verified) into $2, atomically: a concurrent staging either sees the
-# complete dir or none.
+# complete dir or none. rename(2) refuses a non-empty target, so when two stagings unpack at once
+# the first rename wins, and a runtime another staging is running from is never replaced under it.
 node_runtime_unpack() {
   local tarball=$1 dest=$2 temp
   mkdir -p "$(dirname "$dest")"
@@ -92,9 +93,14 @@ node_runtime_unpack() {
     return 1
   fi
   touch "$temp/.complete"
-  rm -rf "$dest"
-  mv -T "$temp" "$dest" 2>/dev/null || rm -rf "$temp"
-  [[ -x $dest/bin/node ]]
+  if ! mv -T "$temp" "$dest" 2>/dev/null; then
+    if [[ ! -f $dest/.complete ]]; then
+      rm -rf "$dest"
+      mv -T "$temp" "$dest" 2>/dev/null || true
+    fi
+    rm -rf "$temp"
+  fi
+  [[ -f $dest/.complete && -x $dest/bin/node ]]
 }
 
 node_runtime_sha256() {
@@ -183,11 +189,15 @@ node_runtime_find() {
   return 1
 }
 
-# Keeps only the runtime in use, so old versions do not pile up in the app cache.
+# Keeps only the runtime in use, so old versions do not pile up in the app cache. Downloads and
+# unpackings in progress belong to stagings running now (detect shares TMPDIR): they are left
+# alone, and removed only once an hour old (left by a staging that was killed).
 node_runtime_prune() {
   local root=$1 keep=$2 dir
   for dir in "$root"/*; do
-    [[ -e $dir && $dir != "$keep" && $dir != *.unpacking.* ]] && rm -rf "$dir"
+    [[ $dir != "$keep" && -f $dir/.complete ]] && rm -rf "$dir"
   done
+  find "$root" -mindepth 1 -maxdepth 1 \( -name 'download.*' -o -name '*.unpacking.*' \) -mmin +60 \
+    -exec rm -rf {} + 2>/dev/null || true
   return 0
 }

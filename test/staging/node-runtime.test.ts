@@ -3,7 +3,7 @@
  * download with sha256 check, node on PATH; and fail with a clear list of what was tried.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,27 @@ describe('node runtime bootstrap', () => {
     expect(result.stderr).toContain('- offline file: not packaged');
     expect(result.stderr).toMatch(/- download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404/);
     expect(result.stderr).toContain('- node on PATH: none');
+  });
+
+  it('removes runtime downloads and unpackings left by killed stagings, but not ones in progress', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const dirs = await stagingDirs();
+    const root = join(dirs.cacheDir, 'sidecar_buildpack', 'node');
+    await mkdir(join(root, '22.23.1-abc.unpacking.old'), { recursive: true });
+    await mkdir(join(root, '22.23.1-abc.unpacking.new'), { recursive: true });
+    await writeFile(join(root, 'download.old'), 'partial');
+    await writeFile(join(root, 'download.new'), 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const old of ['22.23.1-abc.unpacking.old', 'download.old'])
+      await utimes(join(root, old), twoHoursAgo, twoHoursAgo);
+
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    expect((await readdir(root)).sort()).toEqual([
+      expect.stringMatching(/^22\.23\.1-[0-9a-f]{12}$/),
+      '22.23.1-abc.unpacking.new',
+      'download.new',
+    ]);
   });
 
   it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {
