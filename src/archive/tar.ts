@@ -75,7 +75,7 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlin
       throw new UnsafeArchiveError(name, entry.path, (problem ?? linkCrossing) as string);
     if (entry.type === 'SymbolicLink') symlinks.add(checked.path);
   }
-  budget.take(entry.size ?? 0);
+  budget.takeEntry(entry.size ?? 0);
 }
 
 function decompressXz(archivePath: string, name: string): Readable {

@@ -75,6 +75,7 @@ async function extractEntry(
   const isDir = entry.fileName.endsWith('/') || type === S_IFDIR;
 
   if (isDir) {
+    budget.takeEntry(0);
     await mkdir(target, { recursive: true });
     return;
   }
@@ -85,7 +86,7 @@ async function extractEntry(
       'special files (devices, FIFOs, sockets) are not allowed',
     );
   }
-  budget.take(entry.uncompressedSize);
+  budget.takeEntry(entry.uncompressedSize);
   await mkdir(dirname(target), { recursive: true });
   const stream = await openEntry(zip, entry, name);
 

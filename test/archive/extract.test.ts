@@ -289,6 +289,17 @@ describe('extractArtifact', () => {
       10_000,
     );
 
+    it.each(['tgz', 'zip'] as const)(
+      'counts every entry of a %s, so a bomb of empty files meets the cap',
+      async (format) => {
+        const empties = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`empty-${i}`, '']));
+        const archive = await makeArchive(join(await tempDir(), `inodes.${format}`), empties, format);
+        const { error, left } = await refusal(archive, 1024 * 1024);
+        expect(error?.message).toMatch(/unpacks to more than 1M; refusing a possible decompression bomb/);
+        expect(left).toEqual(['sidecars']);
+      },
+    );
+
     it('refuses a zip whose headers understate what an entry inflates to', async () => {
       const archive = join(await tempDir(), 'liar.zip');
       await writeFile(
