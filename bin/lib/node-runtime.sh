@@ -103,6 +103,29 @@ node_runtime_unpack() {
   [[ -f $dest/.complete && -x $dest/bin/node ]]
 }
 
+# Downloads $1 to $2 (curl's errors in $2.err). curl runs in the background so that a SIGTERM or
+# SIGINT (staging cancelled) is handled at once: stop curl, remove the partial file, exit 128+N.
+node_runtime_download() {
+  local status=0
+  http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
+    curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
+    --connect-timeout 10 --max-time 600 --output "$2" "$1" 2>"$2.err" &
+  NODE_RUNTIME_DOWNLOAD_PID=$!
+  NODE_RUNTIME_DOWNLOAD_OUT=$2
+  trap 'node_runtime_download_interrupted SIGTERM 143' TERM
+  trap 'node_runtime_download_interrupted SIGINT 130' INT
+  wait "$NODE_RUNTIME_DOWNLOAD_PID" || status=$?
+  trap - TERM INT
+  return "$status"
+}
+
+node_runtime_download_interrupted() {
+  kill "$NODE_RUNTIME_DOWNLOAD_PID" 2>/dev/null
+  rm -f "$NODE_RUNTIME_DOWNLOAD_OUT" "$NODE_RUNTIME_DOWNLOAD_OUT.err"
+  printf '**ERROR** staging was interrupted by %s; its partial downloads were removed\n' "$1" >&2
+  exit "$2"
+}
+
 node_runtime_sha256() {
   sha256sum "$1" | cut -d ' ' -f 1
 }
@@ -146,9 +169,7 @@ node_runtime_find() {
     mkdir -p "$root"
     tmp_tgz=$(mktemp "$root/download.XXXXXX")
     node_runtime_debug "downloading node $version from $(node_runtime_redact "$uri")"
-    if http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
-      curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
-        --connect-timeout 10 --max-time 600 --output "$tmp_tgz" "$uri" 2>"$tmp_tgz.err"; then
+    if node_runtime_download "$uri" "$tmp_tgz"; then
       actual=$(node_runtime_sha256 "$tmp_tgz")
       if [[ $actual != "$sha" ]]; then
         rm -f "$tmp_tgz" "$tmp_tgz.err"

@@ -108,11 +108,32 @@ describe('node runtime bootstrap', () => {
 
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
-    expect((await readdir(root)).sort()).toEqual([
-      expect.stringMatching(/^22\.23\.1-[0-9a-f]{12}$/),
+    const left = await readdir(root);
+    expect(left.filter((name) => /^22\.23\.1-[0-9a-f]{12}$/.test(name))).toHaveLength(1);
+    expect(left.filter((name) => !/^22\.23\.1-[0-9a-f]{12}$/.test(name)).sort()).toEqual([
       '22.23.1-abc.unpacking.new',
       'download.new',
     ]);
+  });
+
+  it('removes the partial runtime download and exits 143 when SIGTERM arrives mid-download', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.uri = `${server.url}/stalling/node.tgz`;
+    });
+    const cancel = new AbortController();
+    server.route('/stalling/node.tgz', (_req, res) => {
+      res.writeHead(200, { 'content-length': 1_000_000 });
+      res.write(Buffer.alloc(1000), () => cancel.abort());
+    });
+    const dirs = await stagingDirs();
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { cancelSignal: cancel.signal });
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain(
+      '**ERROR** staging was interrupted by SIGTERM; its partial downloads were removed',
+    );
+    expect(await readdir(join(dirs.cacheDir, 'sidecar_buildpack', 'node'))).toEqual([]);
   });
 
   it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {
