@@ -1,6 +1,9 @@
 // Bundles src/cli.ts into dist/sidecar-buildpack.cjs, the one file the bin/ shims run.
 // CommonJS starts faster than an ESM graph and needs no loader; the output is committed so that
 // `cf push -b <git url>` works without a build step (CI checks it is current).
+// It also copies the run-time bash of src/runtime/*.sh to dist/runtime/: what supply puts into the
+// droplet ships from dist/ like the bundle (manifest.yml include_files), sources stay out of zips.
+import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 await build({
@@ -14,3 +17,10 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
+
+await rm('dist/runtime', { recursive: true, force: true });
+await mkdir('dist/runtime', { recursive: true });
+for (const file of (await readdir('src/runtime')).filter((f) => f.endsWith('.sh')).sort()) {
+  await copyFile(`src/runtime/${file}`, `dist/runtime/${file}`);
+  await chmod(`dist/runtime/${file}`, 0o755);
+}

@@ -4,6 +4,8 @@
  * buildpack works with; config/load.ts turns the raw YAML into them.
  */
 
+import type { SidecarRuntimeOptions } from './runtime-options-types.js';
+
 /** Where a value came from, for error messages: `sidecars.yml:7` or `$SIDECARS_YML:3`. */
 export interface Origin {
   file: string;
@@ -39,6 +41,8 @@ export interface SidecarConfig {
   memoryMb?: number;
   /** Exported for this sidecar only. */
   env: Record<string, string>;
+  /** ready:, health:, stop:, credentials: (config/parse-runtime-options.ts). */
+  runtime?: SidecarRuntimeOptions;
   origin: Origin;
 }
 

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import type { AppSidecarConfig, SidecarConfig, SidecarSource } from './config-types.js';
 import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
 import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
+import { parseRuntimeOptions, RUNTIME_OPTION_KEYS } from './parse-runtime-options.js';
 import { YamlSource } from './yaml-document.js';
 
 export const TOP_LEVEL_KEYS = ['sidecars', 'command'] as const;
@@ -20,6 +21,7 @@ export const SIDECAR_KEYS = [
   'process_types',
   'memory',
   'env',
+  ...RUNTIME_OPTION_KEYS,
 ] as const;
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -95,6 +97,8 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
   const envNode = fields.get('env');
   const env = envNode === undefined || envNode === null ? {} : parseEnv(src, envNode, at('env'));
 
+  const runtime = parseRuntimeOptions(src, fields, path, env);
+
   const source = parseSource(src, node, fields, path);
   if (source.kind === 'uri' && command === undefined) {
     src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
@@ -107,6 +111,7 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
     ...(processTypes !== undefined ? { processTypes } : {}),
     ...(memoryMb !== undefined ? { memoryMb } : {}),
     env,
+    ...(Object.keys(runtime).length > 0 ? { runtime } : {}),
     origin: { file: src.file, ...(line ? { line } : {}) },
   };
 }

@@ -4,6 +4,8 @@
  * The command is expanded by bash at launch, in the container, so it names the install dir as
  * `$DEPS_DIR/<index>/...` (DEPS_DIR is /home/vcap/deps there) and never the staging path.
  */
+import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
+import { needsSupervisor, runtimeDirAtLaunch } from '../runtime/runtime-config.js';
 import type { LaunchProcess, LaunchYml } from './launch-types.js';
 import { shellQuote } from './shell-quote.js';
 
@@ -14,6 +16,8 @@ export interface SidecarLaunch {
   processTypes: string[];
   memoryMb: number;
   env: Record<string, string>;
+  /** health:, stop:, credentials: make the command run under supervise.sh. */
+  runtime?: SidecarRuntimeOptions;
 }
 
 /** Install dir of a sidecar, relative to DEPS_DIR. */
@@ -27,8 +31,13 @@ export function sidecarCommand(depsIdx: string, sidecar: SidecarLaunch): string 
   const names = Object.keys(sidecar.env).sort();
   if (names.length > 0)
     parts.push(`export ${names.map((k) => `${k}=${shellQuote(sidecar.env[k] as string)}`).join(' ')}`);
-  parts.push(sidecar.command);
+  parts.push(needsSupervisor(sidecar.runtime) ? supervisedCommand(depsIdx, sidecar) : sidecar.command);
   return parts.join(' && ');
+}
+
+/** `exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'otel' './otelcol ...'` (src/runtime/supervise.sh). */
+export function supervisedCommand(depsIdx: string, sidecar: SidecarLaunch): string {
+  return `exec bash "${runtimeDirAtLaunch(depsIdx)}/supervise.sh" ${shellQuote(sidecar.name)} ${shellQuote(sidecar.command)}`;
 }
 
 export function sidecarProcess(depsIdx: string, sidecar: SidecarLaunch): LaunchProcess {

@@ -123,6 +123,7 @@ function planOne(
     processTypes: sidecar.processTypes ?? defaults.processTypes ?? ['web'],
     memoryMb: memoryMb as number,
     env: { ...(defaults.env ?? {}), ...sidecar.env },
+    ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
     version,
     artifact,
     binaryName: artifactFileName(artifact.uri),

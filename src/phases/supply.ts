@@ -8,7 +8,7 @@
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { loadAppConfig } from '../config/load.js';
-import { formatMb } from '../config/size.js';
+import { formatMb, parseSizeMb } from '../config/size.js';
 import { formatBytes } from '../log/format-bytes.js';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
@@ -19,6 +19,9 @@ import { writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
 import type { StagingContext } from './context.js';
 import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
 import { summaryTable } from './summary.js';
+import { installRuntime, runtimePaths, shippedScriptsDir } from '../runtime/install-runtime.js';
+import { buildRuntimeJson, memoryAdvice, runtimeFeatureLines } from '../runtime/runtime-config.js';
+import type { RuntimeJson } from '../runtime/runtime-types.js';
 
 export interface InstalledSidecar {
   plan: SidecarPlan;
@@ -55,6 +58,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   for (const warning of plan.warnings) log.warning(warning);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
+  const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };
+  const runtime = buildRuntimeJson(plan.sidecars);
   const installed: InstalledSidecar[] = [];
   const used: string[] = [];
   try {
@@ -76,10 +81,12 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
       installed.push({ plan: sidecar, source: artifact.source, downloadedBytes: artifact.downloadedBytes });
     }
     await mkdir(depsRoot, { recursive: true });
+    await installRuntime({ scriptsDir: shippedScriptsDir(ctx.buildpack.dir), ...target }, runtime);
     await writeLaunchYml(ctx.depsDir, ctx.depsIdx, buildLaunchYml(ctx.depsIdx, plan.sidecars));
     await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
   } catch (error) {
     await rm(join(depsRoot, 'sidecars'), { recursive: true, force: true });
+    for (const path of runtimePaths(target)) await rm(path, { recursive: true, force: true });
     throw error;
   }
   await pruneCache(ctx.cacheDir, used, log);
@@ -100,7 +107,20 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   log.detail(
     `Reserved ${formatMb(total)} for sidecars; Cloud Controller subtracts it from MEMORY_LIMIT of the processes they run beside`,
   );
+  logRuntime(ctx, runtime);
   return { sidecars: installed };
+}
+
+/** The run-time features and the memory advice (src/runtime/); MEMORY_LIMIT here is the staging memory. */
+function logRuntime(ctx: StagingContext, runtime: RuntimeJson): void {
+  const { log } = ctx;
+  log.header('Sidecar run time');
+  log.detail('Memory guard and ready wait: .profile.d/sidecar_buildpack.sh (runs before every process)');
+  for (const line of runtimeFeatureLines(runtime)) log.detail(line);
+  const stagingMemory = ctx.env.MEMORY_LIMIT === undefined ? undefined : parseSizeMb(ctx.env.MEMORY_LIMIT);
+  const advice = memoryAdvice(runtime, stagingMemory);
+  for (const line of advice.details) log.detail(line);
+  for (const warning of advice.warnings) log.warning(warning);
 }
 
 async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<Artifact> {

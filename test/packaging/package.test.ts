@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_SCRIPTS } from '../../src/runtime/install-runtime.js';
 import type { BuildpackManifest, ManifestDependency } from '../../src/dependencies/manifest-types.js';
 import { UserError } from '../../src/errors.js';
 import { Logger } from '../../src/log/logger.js';
@@ -139,6 +140,7 @@ describe('package.sh --cached', () => {
         'bin/supply',
         'dist/sidecar-buildpack.cjs',
         'dist/sidecar-buildpack.cjs.LEGAL.txt',
+        ...RUNTIME_SCRIPTS.map((script) => `dist/runtime/${script}`),
         'manifest.yml',
         ...deps,
       ].sort(),
@@ -146,6 +148,7 @@ describe('package.sh --cached', () => {
     for (const phase of ['detect', 'supply', 'finalize', 'release'])
       expect(listing.get(`bin/${phase}`)).toBe('-rwxr-xr-x');
     expect(listing.get('manifest.yml')).toBe('-rw-r--r--');
+    expect(listing.get('dist/runtime/supervise.sh')).toBe('-rwxr-xr-x');
     expect(listing.get(deps[0] ?? '')).toBe('-rw-r--r--');
   });
 

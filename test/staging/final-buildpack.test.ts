@@ -65,7 +65,8 @@ describe('finalize and release', () => {
     const launch = parse(await readFile(join(dirs.depsDir, '1', 'launch.yml'), 'utf8')) as LaunchYml;
     expect(launch.processes.map((p) => p.type)).toEqual(['web', 'config-server']);
     expect(launch.processes[0]).toEqual({ type: 'web', command: 'python3 app.py' });
-    expect(await readdir(profileDir)).toEqual(['000_other.sh']);
+    // The memory guard supply wrote to DEPS_DIR/1/profile.d is copied too (src/runtime/profile.sh).
+    expect(await readdir(profileDir)).toEqual(['000_other.sh', '001_sidecar_buildpack.sh']);
   });
 
   it('uses the top-level command of sidecars.yml without a Procfile', async () => {

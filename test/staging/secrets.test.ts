@@ -79,7 +79,19 @@ function secretUri(path: string): string {
 function stagingEnv(path: string): Record<string, string> {
   const proxyUrl = proxy.url.replace('http://', `http://${PROXY_USER}:${PROXY_PASSWORD}@`);
   return {
-    SIDECARS_YML: `sidecars:\n  - name: config-server\n    uri: ${secretUri(path)}\n    sha256: ${sidecarSha}\n    command: ./config-server\n    memory: 64M\n`,
+    SIDECARS_YML: [
+      'sidecars:',
+      '  - name: config-server',
+      `    uri: ${secretUri(path)}`,
+      `    sha256: ${sidecarSha}`,
+      '    command: ./config-server',
+      '    memory: 64M',
+      // A binding used by the sidecar: staging writes how to find the value, never the value.
+      '    credentials:',
+      '      - name: config-db',
+      '        env: { DB_PASSWORD: password, DB_URI: uri }',
+      '',
+    ].join('\n'),
     http_proxy: proxyUrl,
     HTTPS_PROXY: proxyUrl,
     VCAP_SERVICES,
@@ -88,18 +100,19 @@ function stagingEnv(path: string): Record<string, string> {
 }
 
 /** Every secret found in `text`, for a readable failure. */
-function leaks(text: string): string[] {
-  return SECRETS.filter((secret) => text.includes(secret));
+function leaks(text: string, needles = SECRETS): string[] {
+  return needles.filter((secret) => text.includes(secret));
 }
 
-/** Reads every regular file under the dirs; returns `path: secret` for each leak. */
-async function leaksInFiles(dirs: string[]): Promise<string[]> {
+/** Reads every regular file under the dirs; returns `path: needle` for each one found. */
+async function findInFiles(dirs: string[], needles = SECRETS): Promise<string[]> {
   const found: string[] = [];
   for (const dir of dirs) {
     for (const path of await listTree(dir)) {
       const bytes = await readFile(join(dir, path)).catch(() => undefined);
       if (!bytes) continue;
-      for (const secret of leaks(bytes.toString('latin1'))) found.push(`${join(dir, path)}: ${secret}`);
+      for (const needle of leaks(bytes.toString('latin1'), needles))
+        found.push(`${join(dir, path)}: ${needle}`);
     }
   }
   return found;
@@ -125,7 +138,11 @@ describe('secrets', () => {
     const profileDir = await tempDir('profile-');
     const { supply, finalize, log } = await stage(dirs, path, profileDir);
     expect(supply.exitCode, supply.all).toBe(exitCode);
-    if (exitCode === 0) expect(finalize?.exitCode, finalize?.all).toBe(0);
+    if (exitCode === 0) {
+      expect(finalize?.exitCode, finalize?.all).toBe(0);
+      // The binding is wired up by name, so the sidecar gets its values at launch.
+      expect(await findInFiles([dirs.depsDir], ['config-db'])).not.toEqual([]);
+    }
 
     // The secrets did travel: the uri's credentials and the proxy's went out as headers.
     expect(proxy.relayed.some((r) => r.target.includes(path))).toBe(true);
@@ -133,6 +150,6 @@ describe('secrets', () => {
     expect(log).toContain(`http://***@127.0.0.1:${server.port}${path}?X-Amz-Signature=***`);
 
     expect(leaks(log)).toEqual([]);
-    expect(await leaksInFiles([dirs.depsDir, dirs.buildDir, profileDir, dirs.cacheDir])).toEqual([]);
+    expect(await findInFiles([dirs.depsDir, dirs.buildDir, profileDir, dirs.cacheDir])).toEqual([]);
   });
 });

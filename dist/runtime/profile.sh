@@ -1,0 +1,86 @@
+# shellcheck shell=bash source-path=SCRIPTDIR
+# sidecar-buildpack run time: the profile.d entry point.
+#
+# The Cloud Foundry launcher sources profile.d scripts before EVERY process of the container
+# (the app's and each sidecar's), with $1 = the app dir and $2 = the command it will exec.
+# For the app's own process this script
+#   1. runs the Java memory guard (memory-guard.sh), which prints one line,
+#   2. records the process's pid for the sidecars' stop order (supervise.sh reads it),
+#   3. waits for sidecars with `ready:` (ready-wait.sh); exits 1 when one with on_timeout: fail
+#      is not ready, so that the container restarts.
+# For a sidecar's launch or a task it prints one line and changes nothing.
+#
+# Where it is installed, and why it runs exactly once per process: supply writes this same file
+# to DEPS_DIR/INDEX/profile.d/ AND to the app's .profile.d/. The launcher always sources the
+# app's .profile.d/ (whatever the final buildpack: the Ruby Java buildpack v4 never copies
+# DEPS_DIR/INDEX/profile.d), and libbuildpack final buildpacks copy DEPS_DIR/INDEX/profile.d to
+# ../profile.d, which is sourced first, so the guard lowers MEMORY_LIMIT before the other
+# buildpacks' profile.d scripts read it. When both copies are sourced, the second sees the
+# shell variable set by the first and returns at once; the variable is not exported, so the
+# app's own child shells do not inherit it. The guard is idempotent on its own as well.
+#
+# How a launch is told apart (cf-contract section 3):
+#   no "process_type" in VCAP_APPLICATION          -> a task (tasks run no sidecars): skip
+#   $2 starts with `cd "$DEPS_DIR/<i>/sidecars/`   -> one of our sidecars (the command shape
+#                                                     the staging core writes): skip
+#   otherwise                                      -> the app's process of that type
+# Sidecar launches and tasks cost only these two pattern tests: no fork.
+#
+# Data written at staging (the contract with the TypeScript side, src/runtime/runtime-config.ts):
+#   DEPS_DIR/INDEX/sidecar_runtime/ found by a glob for */sidecar_runtime/runtime.json under
+#   $DEPS_DIR, and in it process-types/<TYPE>.tsv: "memory<TAB>MB" (memory guard) and
+#   "ready<TAB>NAME<TAB>KIND<TAB>TARGET<TAB>TIMEOUT<TAB>ON_TIMEOUT" lines (ready wait). Plain
+#   lines read by bash's `read`, so the app's start needs no jq: no fork but the probes.
+# Pid file: ${TMPDIR:-/tmp}/sidecar-buildpack-app.pid (TMPDIR is shared by the app and sidecars).
+#
+# Must be `set -u` safe, must not `set -e` or change shell options, and leaves no functions
+# or variables behind except the once-per-process marker.
+
+if [[ -z ${__sidecar_bp_profiled-} ]]; then
+  __sidecar_bp_profiled=1
+
+  __sidecar_bp_profile() {
+    local command=$1 prefix='[sidecar-buildpack] memory guard:' process_type runtime_json dir type_tsv f
+    if [[ ! ${VCAP_APPLICATION-} =~ \"process_type\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
+      echo "$prefix no process_type in VCAP_APPLICATION (a task); MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
+      return 0
+    fi
+    process_type=${BASH_REMATCH[1]}
+    # The literal text `$DEPS_DIR`, unexpanded, is what the staging core writes.
+    # shellcheck disable=SC2016
+    if [[ $command == 'cd "$DEPS_DIR/'*'/sidecars/'* ]]; then
+      echo "$prefix a sidecar's launch in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
+      return 0
+    fi
+    for f in "${DEPS_DIR:-/home/vcap/deps}"/*/sidecar_runtime/runtime.json; do
+      [[ -f $f ]] && runtime_json=$f && break
+    done
+    if [[ -z ${runtime_json-} ]]; then
+      echo "$prefix no sidecar_runtime/runtime.json under ${DEPS_DIR:-/home/vcap/deps}; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone" >&2
+      return 0
+    fi
+    dir=${runtime_json%/runtime.json}
+    type_tsv=$dir/process-types/$process_type.tsv
+    # shellcheck source=memory-guard.sh
+    source "$dir/memory-guard.sh"
+    sidecar_bp_memory_guard "$type_tsv" "$process_type"
+    unset -f sidecar_bp_memory_guard sidecar_bp_size_mb sidecar_bp_cgroup_limit_mb
+    unset sidecar_bp_mb sidecar_bp_cgroup_mb
+
+    # Written before the ready wait so that a sidecar stopped meanwhile still finds the app.
+    printf '%s\n' "$$" 2>/dev/null >"${TMPDIR:-/tmp}/sidecar-buildpack-app.pid"
+
+    # shellcheck source=probe.sh
+    source "$dir/probe.sh"
+    # shellcheck source=ready-wait.sh
+    source "$dir/ready-wait.sh"
+    sidecar_bp_ready_wait "$type_tsv"
+    local ready=$?
+    unset -f sidecar_bp_ready_wait sidecar_bp_probe
+    unset sidecar_bp_probe_detail
+    return "$ready"
+  }
+
+  __sidecar_bp_profile "${2-}" || exit 1
+  unset -f __sidecar_bp_profile
+fi

@@ -1,0 +1,272 @@
+/**
+ * Parses a sidecar's run-time options in sidecars.yml: `ready:`, `health:`, `stop:` and
+ * `credentials:`. Pure; every bad value is a UserError naming file, line, key and what was
+ * expected. The bash in src/runtime/ acts on the result at run time.
+ *
+ *   ready:       { tcp: 8082 | http: http://localhost:8082/health, timeout: 60s, on_timeout: fail|warn }
+ *   health:      { tcp | http, interval: 10s, timeout: 2s, failure_threshold: 3, start_period: 60s }
+ *   stop:        { grace: 8s }
+ *   credentials: [ { name | label | tag: <service>, env: { VAR: key.path.in.credentials } } ]
+ */
+import { isMap, isScalar, type Node } from 'yaml';
+import { ENV_NAME } from './cc-rules.js';
+import type {
+  CredentialsOptions,
+  HealthOptions,
+  Probe,
+  ReadyOptions,
+  SidecarRuntimeOptions,
+  StopOptions,
+} from './runtime-options-types.js';
+import type { YamlSource } from './yaml-document.js';
+
+export const RUNTIME_OPTION_KEYS = ['ready', 'health', 'stop', 'credentials'] as const;
+export const READY_KEYS = ['tcp', 'http', 'timeout', 'on_timeout'] as const;
+export const HEALTH_KEYS = [
+  'tcp',
+  'http',
+  'interval',
+  'timeout',
+  'failure_threshold',
+  'start_period',
+] as const;
+export const STOP_KEYS = ['grace'] as const;
+export const CREDENTIALS_KEYS = ['name', 'label', 'tag', 'env'] as const;
+
+/** Cloud Foundry sends SIGKILL 10 s after SIGTERM; the sidecar needs a second to stop itself. */
+export const MAX_STOP_GRACE_SECONDS = 9;
+
+export const DEFAULTS = {
+  readyTimeoutSeconds: 60,
+  healthIntervalSeconds: 10,
+  healthTimeoutSeconds: 2,
+  failureThreshold: 3,
+  startPeriodSeconds: 60,
+} as const;
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const DURATION = /^(\d+)\s*(ms|s|m)?$/;
+
+export function parseRuntimeOptions(
+  src: YamlSource,
+  fields: Map<string, Node | null>,
+  path: string,
+  sidecarEnv: Record<string, string>,
+): SidecarRuntimeOptions {
+  const at = (key: string) => `${path}.${key}`;
+  const options: SidecarRuntimeOptions = {};
+  const ready = fields.get('ready');
+  if (ready !== undefined) options.ready = parseReady(src, ready, at('ready'));
+  const health = fields.get('health');
+  if (health !== undefined) options.health = parseHealth(src, health, at('health'));
+  const stop = fields.get('stop');
+  if (stop !== undefined) options.stop = parseStop(src, stop, at('stop'));
+  const credentials = fields.get('credentials');
+  if (credentials !== undefined)
+    options.credentials = parseCredentials(src, credentials, at('credentials'), sidecarEnv);
+  return options;
+}
+
+function parseReady(src: YamlSource, node: Node | null, path: string): ReadyOptions {
+  const fields = src.entries(src.map(node, path), path, READY_KEYS);
+  const onTimeoutNode = fields.get('on_timeout');
+  let onTimeout: 'fail' | 'warn' = 'fail';
+  if (onTimeoutNode !== undefined) {
+    const text = src.scalarText(onTimeoutNode, `${path}.on_timeout`);
+    if (text !== 'fail' && text !== 'warn')
+      src.fail(onTimeoutNode, `${path}.on_timeout`, `${JSON.stringify(text)} is not "fail" or "warn"`);
+    onTimeout = text;
+  }
+  return {
+    probe: parseProbe(src, node, fields, path),
+    timeoutSeconds: seconds(src, fields, path, 'timeout', DEFAULTS.readyTimeoutSeconds, 1, 600),
+    onTimeout,
+  };
+}
+
+function parseHealth(src: YamlSource, node: Node | null, path: string): HealthOptions {
+  const fields = src.entries(src.map(node, path), path, HEALTH_KEYS);
+  const thresholdNode = fields.get('failure_threshold');
+  let failureThreshold: number = DEFAULTS.failureThreshold;
+  if (thresholdNode !== undefined) {
+    const value = (thresholdNode as { value?: unknown })?.value;
+    if (
+      !isScalar(thresholdNode) ||
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value < 1 ||
+      value > 100
+    )
+      src.fail(
+        thresholdNode,
+        `${path}.failure_threshold`,
+        `${describeValue(thresholdNode)} is not a whole number from 1 to 100`,
+      );
+    failureThreshold = value as number;
+  }
+  return {
+    probe: parseProbe(src, node, fields, path),
+    intervalSeconds: seconds(src, fields, path, 'interval', DEFAULTS.healthIntervalSeconds, 1, 3600),
+    timeoutSeconds: seconds(src, fields, path, 'timeout', DEFAULTS.healthTimeoutSeconds, 1, 60),
+    failureThreshold,
+    startPeriodSeconds: seconds(src, fields, path, 'start_period', DEFAULTS.startPeriodSeconds, 0, 3600),
+  };
+}
+
+function parseStop(src: YamlSource, node: Node | null, path: string): StopOptions {
+  const fields = src.entries(src.map(node, path), path, STOP_KEYS);
+  if (!fields.has('grace'))
+    src.fail(node, `${path}.grace`, 'is missing: how long may the sidecar outlive SIGTERM, e.g. 5s');
+  return {
+    graceSeconds: seconds(
+      src,
+      fields,
+      path,
+      'grace',
+      0,
+      1,
+      MAX_STOP_GRACE_SECONDS,
+      'Cloud Foundry kills every process of the container 10 s after SIGTERM; the sidecar needs the last second to stop.',
+    ),
+  };
+}
+
+function parseCredentials(
+  src: YamlSource,
+  node: Node | null,
+  path: string,
+  sidecarEnv: Record<string, string>,
+): CredentialsOptions[] {
+  const seen = new Set<string>();
+  return src.seq(node, path).items.map((item, index) => {
+    const itemPath = `${path}[${index}]`;
+    const fields = src.entries(src.map(item, itemPath), itemPath, CREDENTIALS_KEYS);
+    const selectors = (['name', 'label', 'tag'] as const).filter((k) => fields.has(k));
+    if (selectors.length !== 1)
+      src.fail(
+        item,
+        itemPath,
+        selectors.length === 0
+          ? 'names no service: give one of name, label or tag'
+          : `gives ${selectors.join(' and ')}: give exactly one of name, label or tag`,
+        'name is the service instance name (cf services), label the service offering, tag one of its tags.',
+      );
+    const by = selectors[0] as 'name' | 'label' | 'tag';
+    const value = src.string(fields.get(by), `${itemPath}.${by}`);
+    if (value.trim() === '') src.fail(fields.get(by), `${itemPath}.${by}`, 'is empty');
+
+    const envNode = fields.get('env');
+    if (envNode === undefined)
+      src.fail(
+        item,
+        `${itemPath}.env`,
+        'is missing: map environment variables to credential keys, e.g. CONFIG_URI: uri',
+      );
+    const env: Record<string, string[]> = {};
+    const pairs = src.map(envNode, `${itemPath}.env`).items;
+    if (pairs.length === 0) src.fail(envNode, `${itemPath}.env`, 'is empty');
+    for (const pair of pairs) {
+      const keyNode = pair.key as unknown as Node;
+      const name = src.scalarText(keyNode, `${itemPath}.env`);
+      const key = `${itemPath}.env.${name}`;
+      if (!ENV_NAME.test(name))
+        src.fail(
+          keyNode,
+          key,
+          'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
+        );
+      if (name in sidecarEnv) src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
+      if (seen.has(name)) src.fail(keyNode, key, 'is mapped twice');
+      seen.add(name);
+      const keyPath = src.string(pair.value as Node | null, key);
+      const parts = keyPath.split('.');
+      if (parts.some((p) => p.trim() === ''))
+        src.fail(
+          pair.value as Node | null,
+          key,
+          `${JSON.stringify(keyPath)} is not a key path like uri or db.password`,
+        );
+      env[name] = parts;
+    }
+    return { by, value, env };
+  });
+}
+
+function parseProbe(
+  src: YamlSource,
+  node: Node | null,
+  fields: Map<string, Node | null>,
+  path: string,
+): Probe {
+  const tcp = fields.get('tcp');
+  const http = fields.get('http');
+  if ((tcp === undefined) === (http === undefined))
+    src.fail(
+      tcp ?? http ?? node,
+      path,
+      tcp === undefined ? 'needs tcp: <port> or http: <url>' : 'gives both tcp and http: give one',
+      'e.g. tcp: 8082, or http: http://localhost:8082/health',
+    );
+  if (tcp !== undefined) {
+    const value = (tcp as { value?: unknown })?.value;
+    if (!isScalar(tcp) || typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+      src.fail(
+        tcp,
+        `${path}.tcp`,
+        `${describeValue(tcp)} is not a port number from 1 to 65535`,
+        'The sidecar listens on 127.0.0.1; give its port, e.g. tcp: 8082.',
+      );
+    return { kind: 'tcp', port: value as number };
+  }
+  const text = src.string(http, `${path}.http`);
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'http:' || /\s/.test(text))
+    src.fail(
+      http,
+      `${path}.http`,
+      `${JSON.stringify(text)} is not an http:// URL`,
+      'e.g. http: http://localhost:8082/health',
+    );
+  if (!LOCAL_HOSTS.has(url.hostname))
+    src.fail(
+      http,
+      `${path}.http`,
+      `${JSON.stringify(text)} is not on localhost`,
+      "A sidecar runs in the app's container: probe it at localhost or 127.0.0.1.",
+    );
+  return { kind: 'http', url: text };
+}
+
+/** A duration (`30s`, `2m`, `30`, `1500ms` rounded up to whole seconds) within [min, max]. */
+function seconds(
+  src: YamlSource,
+  fields: Map<string, Node | null>,
+  path: string,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+  hint?: string,
+): number {
+  const node = fields.get(key);
+  if (node === undefined) return fallback;
+  const text = src.scalarText(node, `${path}.${key}`).trim();
+  const match = DURATION.exec(text);
+  if (!match) src.fail(node, `${path}.${key}`, `${JSON.stringify(text)} is not a duration like 30s or 2m`);
+  const n = Number(match[1]);
+  const value = match[2] === 'm' ? n * 60 : match[2] === 'ms' ? Math.ceil(n / 1000) : n;
+  if (value < min || value > max)
+    src.fail(node, `${path}.${key}`, `${JSON.stringify(text)} is not between ${min}s and ${max}s`, hint);
+  return value;
+}
+
+function describeValue(node: Node | null | undefined): string {
+  if (isScalar(node)) return JSON.stringify(node.value);
+  if (isMap(node)) return 'a map';
+  return 'this value';
+}

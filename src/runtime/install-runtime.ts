@@ -1,0 +1,87 @@
+/**
+ * Supply's run-time step: copies the bash of src/runtime/ into the droplet and writes runtime.json.
+ *
+ *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
+ *                                     supervise.sh credentials.sh runtime.json
+ *                                     process-types/<type>.tsv (runtime-config.ts)
+ *   DEPS_DIR/INDEX/profile.d/sidecar_buildpack.sh   copy of profile.sh (libbuildpack final
+ *                                                   buildpacks copy it to ../profile.d)
+ *   BUILD_DIR/.profile.d/sidecar_buildpack.sh       copy of profile.sh (always sourced, also
+ *                                                   under the Ruby Java buildpack v4)
+ *
+ * Both profile.d copies are the same script; the first one sourced does the work and the second
+ * returns at once (see profile.sh). Files are written through a temp name and a rename.
+ */
+import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatProcessTypeRows, processTypeRows, RUNTIME_DIR_NAME } from './runtime-config.js';
+import type { RuntimeJson } from './runtime-types.js';
+
+export { RUNTIME_DIR_NAME };
+
+/** The scripts of src/runtime/, shipped in dist/runtime/ (manifest.yml include_files). */
+export const RUNTIME_SCRIPTS = [
+  'profile.sh',
+  'memory-guard.sh',
+  'ready-wait.sh',
+  'probe.sh',
+  'supervise.sh',
+  'credentials.sh',
+] as const;
+export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
+
+/** Where the scripts are in the buildpack: scripts/build.mjs copies src/runtime/*.sh there. */
+export function shippedScriptsDir(buildpackDir: string): string {
+  return join(buildpackDir, 'dist', 'runtime');
+}
+
+export interface InstallRuntimeTarget {
+  /** The scripts to copy: shippedScriptsDir(buildpack) at staging, src/runtime in tests. */
+  scriptsDir: string;
+  buildDir: string;
+  depsDir: string;
+  depsIdx: string;
+}
+
+export async function installRuntime(target: InstallRuntimeTarget, runtime: RuntimeJson): Promise<void> {
+  const source = target.scriptsDir;
+  const dest = join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME);
+  await mkdir(dest, { recursive: true });
+  for (const script of RUNTIME_SCRIPTS) {
+    await copyFile(join(source, script), join(dest, script)).catch((error: unknown) => {
+      throw new Error(`failed to install the run-time script ${script} from ${source}`, { cause: error });
+    });
+    await chmod(join(dest, script), 0o755);
+  }
+  await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
+  await mkdir(join(dest, 'process-types'), { recursive: true });
+  for (const type of Object.keys(runtime.processTypes))
+    await writeAtomically(
+      join(dest, 'process-types', `${type}.tsv`),
+      formatProcessTypeRows(processTypeRows(runtime, type)),
+    );
+
+  const profile = await readFile(join(source, 'profile.sh'), 'utf8');
+  for (const dir of [
+    join(target.depsDir, target.depsIdx, 'profile.d'),
+    join(target.buildDir, '.profile.d'),
+  ]) {
+    await mkdir(dir, { recursive: true });
+    await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
+  }
+}
+
+/** Everything installRuntime writes, for supply's clean-up after a failure. */
+export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir'>): string[] {
+  return [
+    join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME),
+    join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),
+    join(target.buildDir, '.profile.d', PROFILE_SCRIPT_NAME),
+  ];
+}
+
+async function writeAtomically(path: string, content: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, content);
+  await rename(temp, path);
+}

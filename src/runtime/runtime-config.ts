@@ -1,0 +1,171 @@
+/**
+ * Builds runtime.json (src/runtime/runtime-types.ts) from the planned sidecars, and the staging
+ * advice on memory. Pure: data in, data out; install-runtime.ts writes the files.
+ */
+import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
+import { formatMb } from '../config/size.js';
+import { jvmMinimumMb } from './jvm-memory.js';
+import { RUNTIME_JSON_VERSION, type RuntimeJson, type RuntimeSidecar } from './runtime-types.js';
+
+/** DEPS_DIR/INDEX/<this>: the scripts and runtime.json. */
+export const RUNTIME_DIR_NAME = 'sidecar_runtime';
+
+/** `$DEPS_DIR/0/sidecar_runtime`, as a launch command names it (expanded at run time). */
+export function runtimeDirAtLaunch(depsIdx: string): string {
+  return `$DEPS_DIR/${depsIdx}/${RUNTIME_DIR_NAME}`;
+}
+
+/** What the run time needs to know of a sidecar (a subset of the launch plan). */
+export interface RuntimeSidecarInput {
+  name: string;
+  processTypes: string[];
+  memoryMb: number;
+  runtime?: SidecarRuntimeOptions;
+}
+
+export function buildRuntimeJson(sidecars: RuntimeSidecarInput[]): RuntimeJson {
+  const json: RuntimeJson = { version: RUNTIME_JSON_VERSION, processTypes: {}, sidecars: {} };
+  for (const sidecar of sidecars) {
+    for (const type of sidecar.processTypes) {
+      const entry = (json.processTypes[type] ??= { sidecarMemoryMb: 0, sidecars: [] });
+      entry.sidecarMemoryMb += sidecar.memoryMb;
+      entry.sidecars.push(sidecar.name);
+    }
+    json.sidecars[sidecar.name] = runtimeSidecar(sidecar);
+  }
+  return json;
+}
+
+function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
+  const { ready, health, stop, credentials } = sidecar.runtime ?? {};
+  return {
+    processTypes: [...sidecar.processTypes],
+    memoryMb: sidecar.memoryMb,
+    ...(ready
+      ? { ready: { ...ready.probe, timeoutSeconds: ready.timeoutSeconds, onTimeout: ready.onTimeout } }
+      : {}),
+    ...(health
+      ? {
+          health: {
+            ...health.probe,
+            intervalSeconds: health.intervalSeconds,
+            timeoutSeconds: health.timeoutSeconds,
+            failureThreshold: health.failureThreshold,
+            startPeriodSeconds: health.startPeriodSeconds,
+          },
+        }
+      : {}),
+    ...(stop ? { stop: { graceSeconds: stop.graceSeconds } } : {}),
+    ...(credentials && credentials.length > 0
+      ? { credentials: credentials.map((c) => ({ by: c.by, value: c.value, env: { ...c.env } })) }
+      : {}),
+  };
+}
+
+/**
+ * The per-process-type view profile.sh reads on every app start, so that the memory guard and the
+ * ready wait need no jq (jq 1.6 takes ~30 ms to start): DEPS_DIR/INDEX/sidecar_runtime/
+ * process-types/<type>.tsv, tab-separated lines with no empty field (validated names, ports,
+ * URLs without white space):
+ *
+ *   memory  256
+ *   ready   config-server  tcp   8082                          60  fail
+ *   ready   agent          http  http://localhost:9000/ready   30  warn
+ *
+ * runtime.json stays the source of truth; this is derived from it.
+ */
+export type ProcessTypeRow =
+  ['memory', number] | ['ready', string, 'http' | 'tcp', string, number, 'fail' | 'warn'];
+
+export function processTypeRows(runtime: RuntimeJson, processType: string): ProcessTypeRow[] {
+  const entry = runtime.processTypes[processType];
+  if (!entry) return [];
+  const rows: ProcessTypeRow[] = [['memory', entry.sidecarMemoryMb]];
+  for (const name of entry.sidecars) {
+    const ready = runtime.sidecars[name]?.ready;
+    if (!ready) continue;
+    const target = ready.kind === 'http' ? ready.url : String(ready.port);
+    rows.push(['ready', name, ready.kind, target, ready.timeoutSeconds, ready.onTimeout]);
+  }
+  return rows;
+}
+
+/** Serialises rows as TSV; refuses a field the bash `read` could split or merge. */
+export function formatProcessTypeRows(rows: ProcessTypeRow[]): string {
+  return rows
+    .map((row) =>
+      row
+        .map((field) => {
+          const text = String(field);
+          if (text === '' || /\s/.test(text))
+            throw new Error(`cannot write ${JSON.stringify(text)} into a process-type row`);
+          return text;
+        })
+        .join('\t'),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** True when the sidecar's launch command must run under supervise.sh. */
+export function needsSupervisor(runtime: SidecarRuntimeOptions | undefined): boolean {
+  return Boolean(runtime?.health || runtime?.stop || (runtime?.credentials?.length ?? 0) > 0);
+}
+
+export interface MemoryAdvice {
+  /** Detail lines: what each process type must have, always printed. */
+  details: string[];
+  /** Warnings: process types whose memory certainly leaves a JVM too little. */
+  warnings: string[];
+}
+
+/**
+ * Staging cannot see an app's run-time memory: MEMORY_LIMIT at staging is the staging memory,
+ * which Cloud Controller sets to at least the app's memory (and at least 1G). So: a detail line per
+ * process type with the memory a JVM app needs there, and a warning when even the staging memory
+ * minus the sidecars leaves a JVM less than a sane minimum (then the app's memory does too).
+ */
+export function memoryAdvice(runtime: RuntimeJson, stagingMemoryMb: number | undefined): MemoryAdvice {
+  const minimum = jvmMinimumMb();
+  const details: string[] = [];
+  const warnings: string[] = [];
+  for (const [type, entry] of Object.entries(runtime.processTypes)) {
+    const needed = entry.sidecarMemoryMb + minimum;
+    details.push(
+      `Process type ${type}: sidecars reserve ${formatMb(entry.sidecarMemoryMb)}; a JVM app needs at least ${formatMb(needed)} there (${formatMb(minimum)} for a typical JVM)`,
+    );
+    if (stagingMemoryMb !== undefined && stagingMemoryMb - entry.sidecarMemoryMb < minimum) {
+      warnings.push(
+        `The sidecars of process type ${type} reserve ${formatMb(entry.sidecarMemoryMb)} of at most ${formatMb(stagingMemoryMb)}: a JVM would get less than ${formatMb(Math.max(0, stagingMemoryMb - entry.sidecarMemoryMb))}, below the ${formatMb(minimum)} a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give ${type} at least ${formatMb(needed)}: \`cf scale APP -m ${scaleArgument(needed)}\` or \`memory:\` in manifest.yml, or lower the sidecars' memory.`,
+      );
+    }
+  }
+  return { details, warnings };
+}
+
+/** One line per sidecar with run-time options, for the staging log. */
+export function runtimeFeatureLines(runtime: RuntimeJson): string[] {
+  const probe = (p: { kind: string; url?: string; port?: number }) =>
+    p.kind === 'http' ? `http ${p.url}` : `tcp ${p.port}`;
+  const lines: string[] = [];
+  for (const [name, s] of Object.entries(runtime.sidecars)) {
+    const parts: string[] = [];
+    if (s.ready)
+      parts.push(`ready: ${probe(s.ready)} within ${s.ready.timeoutSeconds}s, else ${s.ready.onTimeout}`);
+    if (s.health)
+      parts.push(
+        `health: ${probe(s.health)} every ${s.health.intervalSeconds}s, stop after ${s.health.failureThreshold} failures`,
+      );
+    if (s.stop) parts.push(`stop: outlives the app by up to ${s.stop.graceSeconds}s`);
+    if (s.credentials)
+      parts.push(
+        `credentials: ${s.credentials.map((c) => `${Object.keys(c.env).join(',')} from ${c.by} "${c.value}"`).join('; ')}`,
+      );
+    if (parts.length > 0) lines.push(`${name}: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
+function scaleArgument(mb: number): string {
+  return mb <= 1024 ? '1G' : mb % 1024 === 0 ? `${mb / 1024}G` : `${mb}M`;
+}

@@ -1,0 +1,43 @@
+/**
+ * runtime.json: the data contract between staging (TypeScript) and the run-time bash in
+ * src/runtime/*.sh. Supply writes it to DEPS_DIR/INDEX/sidecar_runtime/runtime.json; the scripts
+ * read it with jq. Every field name here is read by name in those scripts: change both together
+ * and bump `version`.
+ */
+import type { Probe } from '../config/runtime-options-types.js';
+
+export const RUNTIME_JSON_VERSION = 1;
+
+/** A probe as the scripts read it: `kind` and either `url` (http) or `port` (tcp). */
+export type RuntimeProbe = Probe;
+
+export interface RuntimeProcessType {
+  /** Sum of `limits.memory` of the sidecars beside this process type (memory-guard.sh). */
+  sidecarMemoryMb: number;
+  /** Their names, for people reading the file. */
+  sidecars: string[];
+}
+
+export interface RuntimeSidecar {
+  processTypes: string[];
+  memoryMb: number;
+  /** ready-wait.sh */
+  ready?: RuntimeProbe & { timeoutSeconds: number; onTimeout: 'fail' | 'warn' };
+  /** supervise.sh */
+  health?: RuntimeProbe & {
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    failureThreshold: number;
+    startPeriodSeconds: number;
+  };
+  /** supervise.sh */
+  stop?: { graceSeconds: number };
+  /** credentials.sh: names and paths only, never a value. */
+  credentials?: { by: 'name' | 'label' | 'tag'; value: string; env: Record<string, string[]> }[];
+}
+
+export interface RuntimeJson {
+  version: number;
+  processTypes: Record<string, RuntimeProcessType>;
+  sidecars: Record<string, RuntimeSidecar>;
+}

@@ -1,0 +1,81 @@
+/**
+ * The cf-local command line as a user runs it: `stage` prints the staging log and the staged
+ * directory, `run` logs tagged lines until SIGTERM and then leaves no process behind.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/buildpack.js';
+import { waitForHttp } from '../support/net.js';
+import { tempDir } from '../support/tmp.js';
+import { alive, BINARY_BUILDPACK, poll } from '../integration/support/apps.js';
+
+const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = join(REPO_ROOT, 'tools', 'cf-local', 'cli.ts');
+
+describe('cf-local command line', () => {
+  it('stages, runs until SIGTERM, and stops every process', async () => {
+    const app = await tempDir('cli-app-');
+    await writeFile(
+      join(app, 'Procfile'),
+      'web: echo "pid $$"; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n',
+    );
+    const out = await tempDir('cli-staged-');
+    const staged = await execa(
+      TSX,
+      [CLI, 'stage', app, '-b', BINARY_BUILDPACK, '--out', out, '--cache-dir', await tempDir('c-')],
+      {
+        all: true,
+        reject: false,
+      },
+    );
+    expect(staged.exitCode, staged.all).toBe(0);
+    expect(staged.stdout.split('\n')).toEqual(['-----> Binary Buildpack version 1.0.0', out]);
+    expect(staged.stderr).toContain('cf-local: process types: web');
+
+    const ready = join(await tempDir('cli-ready-'), 'ready.json');
+    const running = execa(
+      TSX,
+      [CLI, 'run', out, '--memory', '256M', '--stop-grace', '1', '--ready-file', ready],
+      {
+        all: true,
+        reject: false,
+      },
+    );
+    try {
+      const { instances } = await poll(
+        async () => JSON.parse(await readFile(ready, 'utf8')) as { instances: Array<{ url: string }> },
+        15_000,
+      );
+      await waitForHttp(instances[0]!.url, 5000);
+    } finally {
+      running.kill('SIGTERM');
+    }
+    const result = await running;
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+\+0000 \[CELL\/0\] OUT Container became healthy$/m,
+    );
+    expect(result.stdout).toMatch(/\[CELL\/0\] OUT Cell cf-local successfully destroyed container/);
+    const pid = Number(/\[APP\/PROC\/WEB\/0\] OUT pid (\d+)/.exec(result.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive([pid])).toEqual([]);
+  });
+
+  it('exits with the lifecycle code and a usage line for what it cannot do', async () => {
+    const usage = await execa(TSX, [CLI, 'run'], { reject: false });
+    expect(usage.exitCode).toBe(64);
+    expect(usage.stderr).toContain('cf-local: run needs STAGED_DIR');
+    const app = await tempDir('cli-app-');
+    const failed = await execa(
+      TSX,
+      [CLI, 'stage', app, '--system-buildpack', BINARY_BUILDPACK, '--out', await tempDir('o-')],
+      {
+        reject: false,
+      },
+    );
+    expect(failed.exitCode).toBe(222);
+    expect(failed.stdout).toBe('None of the buildpacks detected a compatible application');
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * supervise.sh, started through the launcher with the launch command the staging core writes
+ * (sidecarCommand), around a real server process (serve.mjs) on a real port.
+ */
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SidecarRuntimeOptions } from '../../src/config/runtime-options-types.js';
+import { sidecarCommand } from '../../src/launch/launch-config.js';
+import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
+import { freePort } from '../support/net.js';
+import { tempDir } from '../support/tmp.js';
+import { launch, makeDroplet, readEvents, serveCommand, until, type Droplet } from './launcher.js';
+
+const NAME = 'config-server';
+
+async function sidecar(
+  runtime: SidecarRuntimeOptions,
+  serveEnv: Record<string, string | number>,
+  rawCommand?: string,
+) {
+  const droplet = await makeDroplet(
+    buildRuntimeJson([{ name: NAME, processTypes: ['web'], memoryMb: 64, runtime }]),
+  );
+  const events = join(droplet.home, 'sidecar-events');
+  const command = sidecarCommand('0', {
+    name: NAME,
+    command: rawCommand ?? serveCommand({ EVENTS_FILE: events, ...serveEnv }),
+    processTypes: ['web'],
+    memoryMb: 64,
+    env: {},
+    runtime,
+  });
+  return { droplet, events, command };
+}
+
+function listening(events: string) {
+  return until(
+    async () => (await readEvents(events)).some((e) => e.event === 'listening'),
+    10_000,
+    'listening',
+  );
+}
+
+/** Children of `pid` that are zombies (exited, not collected). */
+async function zombieChildren(pid: number): Promise<number> {
+  let zombies = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid && fields[0] === 'Z') zombies++;
+  }
+  return zombies;
+}
+
+/** utime + stime of `pid` in clock ticks (1/100 s). */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('supervisor: health checks', () => {
+  it('stops the sidecar with a clear line after the failure threshold, so the container restarts', async () => {
+    const port = await freePort();
+    const healthFile = join(await tempDir('health-'), 'status');
+    await writeFile(healthFile, '200');
+    const { droplet, events, command } = await sidecar(
+      {
+        health: {
+          probe: { kind: 'http', url: `http://127.0.0.1:${port}/health` },
+          intervalSeconds: 1,
+          timeoutSeconds: 1,
+          failureThreshold: 2,
+          startPeriodSeconds: 0,
+        },
+      },
+      { LISTEN_PORT: port, HEALTH_FILE: healthFile },
+    );
+    const run = launch(droplet, command);
+    await listening(events);
+    await new Promise((r) => setTimeout(r, 1500));
+    await writeFile(healthFile, '503');
+    const result = await run;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `[sidecar-buildpack] ${NAME}: health check failed (1/2): http http://127.0.0.1:${port}/health: HTTP 503`,
+    );
+    expect(result.stderr).toContain(
+      `[sidecar-buildpack] ${NAME}: **ERROR** health check failed 2 times in a row (http http://127.0.0.1:${port}/health); stopping the sidecar so that Cloud Foundry restarts the container`,
+    );
+    expect((await readEvents(events)).map((e) => e.event)).toEqual(['listening', 'term', 'exit']);
+  });
+
+  it('gives a slow starter its start_period before counting failures', async () => {
+    const port = await freePort();
+    const { droplet, command } = await sidecar(
+      {
+        health: {
+          probe: { kind: 'tcp', port },
+          intervalSeconds: 1,
+          timeoutSeconds: 1,
+          failureThreshold: 1,
+          startPeriodSeconds: 3,
+        },
+      },
+      { LISTEN_PORT: await freePort() },
+    );
+    const started = Date.now();
+    const result = await launch(droplet, command);
+    expect(result.exitCode).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(result.stderr).toContain(`health check failed (1/1): tcp ${port}: connection refused`);
+    expect(result.stderr.match(/health check failed \(/g)).toHaveLength(1);
+  });
+
+  it('costs no CPU between probes and leaves no zombies', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar(
+      {
+        health: {
+          probe: { kind: 'tcp', port },
+          intervalSeconds: 1,
+          timeoutSeconds: 1,
+          failureThreshold: 3,
+          startPeriodSeconds: 0,
+        },
+      },
+      { LISTEN_PORT: port },
+    );
+    const run = launch(droplet, command);
+    await listening(events);
+    const pid = run.pid as number;
+    const before = await cpuTicks(pid);
+    await new Promise((r) => setTimeout(r, 5000));
+    const used = (await cpuTicks(pid)) - before;
+    const zombies = await zombieChildren(pid);
+    process.kill(pid, 'SIGTERM');
+    const result = await run;
+    console.log(`supervisor CPU over 5 s with a probe a second: ${used * 10} ms; zombies: ${zombies}`);
+    expect(used).toBeLessThan(20);
+    expect(zombies).toBe(0);
+    expect(result.stderr).not.toContain('health check failed');
+    expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('supervisor: signals', () => {
+  it('forwards SIGTERM at once without stop:, and exits with the sidecar status', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar(
+      {
+        health: {
+          probe: { kind: 'tcp', port },
+          intervalSeconds: 30,
+          timeoutSeconds: 1,
+          failureThreshold: 3,
+          startPeriodSeconds: 0,
+        },
+      },
+      { LISTEN_PORT: port },
+    );
+    const run = launch(droplet, command);
+    await listening(events);
+    const sent = Date.now();
+    process.kill(run.pid as number, 'SIGTERM');
+    const result = await run;
+    expect(result.exitCode).toBe(0);
+    const term = (await readEvents(events)).find((e) => e.event === 'term');
+    expect(term && term.at - sent).toBeLessThan(1000);
+    expect(result.stdout).toContain(`[sidecar-buildpack] ${NAME}: stopped (exit status 0)`);
+  });
+
+  it('forwards other signals as they come (SIGHUP ends the node server: status 129)', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar({ stop: { graceSeconds: 5 } }, { LISTEN_PORT: port });
+    const run = launch(droplet, command);
+    await listening(events);
+    process.kill(run.pid as number, 'SIGHUP');
+    const result = await run;
+    expect(result.exitCode).toBe(129);
+    expect(result.stderr).toContain(`[sidecar-buildpack] ${NAME}: the sidecar exited with status 129`);
+  });
+
+  it('exits with the status of a sidecar that exits by itself', async () => {
+    const { droplet, command } = await sidecar({ stop: { graceSeconds: 5 } }, {}, 'sleep 0.2; exit 7');
+    const result = await launch(droplet, command);
+    expect(result.exitCode).toBe(7);
+    expect(result.stderr).toContain('the sidecar exited with status 7');
+  });
+});
+
+describe('supervisor: stop order', () => {
+  async function appAndSidecar(droplet: Droplet, appEnv: Record<string, string | number>) {
+    const appEvents = join(droplet.home, 'app-events');
+    const app = launch(
+      droplet,
+      serveCommand({ EVENTS_FILE: appEvents, LISTEN_PORT: await freePort(), ...appEnv }),
+    );
+    await listening(appEvents);
+    return { app, appEvents };
+  }
+
+  it('keeps the sidecar serving on SIGTERM until the app has drained and exited', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar({ stop: { graceSeconds: 5 } }, { LISTEN_PORT: port });
+    const side = launch(droplet, command);
+    await listening(events);
+    const { app, appEvents } = await appAndSidecar(droplet, {
+      DRAIN_MS: 1500,
+      DRAIN_PROBE_URL: `http://127.0.0.1:${port}/`,
+    });
+
+    process.kill(app.pid as number, 'SIGTERM');
+    process.kill(side.pid as number, 'SIGTERM');
+    const [appResult, sideResult] = await Promise.all([app, side]);
+    expect(appResult.exitCode).toBe(0);
+    expect(sideResult.exitCode).toBe(0);
+
+    const appLog = await readEvents(appEvents);
+    const drains = appLog.filter((e) => e.event.startsWith('drain-'));
+    expect(drains.length).toBeGreaterThan(5);
+    expect(drains.every((e) => e.event === 'drain-ok')).toBe(true);
+    const appExit = appLog.find((e) => e.event === 'exit')?.at as number;
+    const sidecarTerm = (await readEvents(events)).find((e) => e.event === 'term')?.at as number;
+    expect(sidecarTerm).toBeGreaterThanOrEqual(appExit);
+    expect(sidecarTerm - appExit).toBeLessThan(1000);
+    expect(sideResult.stdout).toContain(
+      `[sidecar-buildpack] ${NAME}: SIGTERM received: keeping the sidecar serving until the app's process exits (at most 5s)`,
+    );
+    expect(sideResult.stdout).toContain(
+      `[sidecar-buildpack] ${NAME}: the app's process has exited; stopping the sidecar`,
+    );
+  });
+
+  it('without stop:, the sidecar is gone while the app still drains (the problem stop: solves)', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar(
+      {
+        health: {
+          probe: { kind: 'tcp', port },
+          intervalSeconds: 30,
+          timeoutSeconds: 1,
+          failureThreshold: 3,
+          startPeriodSeconds: 0,
+        },
+      },
+      { LISTEN_PORT: port },
+    );
+    const side = launch(droplet, command);
+    await listening(events);
+    const { app, appEvents } = await appAndSidecar(droplet, {
+      DRAIN_MS: 1000,
+      DRAIN_PROBE_URL: `http://127.0.0.1:${port}/`,
+    });
+    process.kill(app.pid as number, 'SIGTERM');
+    process.kill(side.pid as number, 'SIGTERM');
+    await Promise.all([app, side]);
+    expect((await readEvents(appEvents)).some((e) => e.event === 'drain-fail')).toBe(true);
+  });
+
+  it('stops the sidecar when the grace time is over even if the app still runs', async () => {
+    const port = await freePort();
+    const { droplet, events, command } = await sidecar({ stop: { graceSeconds: 2 } }, { LISTEN_PORT: port });
+    const side = launch(droplet, command);
+    await listening(events);
+    const { app } = await appAndSidecar(droplet, { IGNORE_TERM: '1' });
+    const sent = Date.now();
+    process.kill(app.pid as number, 'SIGTERM');
+    process.kill(side.pid as number, 'SIGTERM');
+    const sideResult = await side;
+    const took = Date.now() - sent;
+    expect(took).toBeGreaterThanOrEqual(2000);
+    expect(took).toBeLessThan(3500);
+    expect(sideResult.stdout).toContain(
+      `grace of 2s over, the app's process is still running; stopping the sidecar`,
+    );
+    expect(alive(app.pid as number)).toBe(true);
+    app.kill('SIGKILL');
+    await app;
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * cf-local's command line: the only place that reads argv, writes to the terminal, handles
+ * signals and sets the exit code. `stage` prints the staging log and the staged directory;
+ * `run` prints every process's log lines until Ctrl-C / SIGTERM, then stops all of them.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs, USAGE, UsageError } from './args.js';
+import { formatLogLine } from './run/log-line.js';
+import { run } from './run/run.js';
+import { stage } from './staging/stage.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  if (command.name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command.name === 'stage') {
+    const outcome = await stage({ ...command.options, onLog: (line) => console.log(line) });
+    const seconds = (outcome.durationMs / 1000).toFixed(1);
+    if (!outcome.ok) {
+      console.error(
+        `cf-local: staging failed (${outcome.failure.reason}, exit status ${outcome.failure.exitCode}) in ${seconds}s`,
+      );
+      return outcome.failure.exitCode;
+    }
+    const sidecars = outcome.result.sidecars.map(
+      (s) => `${s.name} (${s.process_types.join(',')}${s.memory ? `, ${s.memory}M` : ''})`,
+    );
+    console.error(`cf-local: staged in ${seconds}s`);
+    console.error(
+      `cf-local: process types: ${Object.keys(outcome.result.process_types).join(', ') || 'none'}`,
+    );
+    console.error(`cf-local: sidecars: ${sidecars.join(', ') || 'none'}`);
+    console.log(outcome.stagedDir);
+    return 0;
+  }
+  const app = await run({ ...command.options, onLog: (line) => console.log(formatLogLine(line)) });
+  console.error('cf-local: running; Ctrl-C stops every process');
+  const stop = (): void => {
+    void app.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (command.readyFile) {
+    const count = command.options.instances ?? 1;
+    const views = [];
+    for (let index = 0; index < count; index++) views.push(await app.waitUntilRunning(index, 24 * 3600_000));
+    const ready = views.map((v) => ({ index: v.index, port: v.port, url: app.url(v.index) }));
+    await writeFile(command.readyFile, JSON.stringify({ instances: ready }) + '\n');
+  }
+  await new Promise(() => undefined);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(`cf-local: ${error.message}\n${USAGE}`);
+    else
+      console.error(`cf-local: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(error instanceof UsageError ? 64 : 1);
+  },
+);

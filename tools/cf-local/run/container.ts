@@ -1,0 +1,217 @@
+/**
+ * One instance's container, as Diego runs it (cf-contract section 4): a fresh copy of the droplet
+ * as its /home/vcap, every process (app + sidecars) started through the launcher in its own
+ * process group and, where the machine allows, inside one memory cgroup; a health check; and
+ * codependency: the first process to exit ends the container. A container is never restarted:
+ * the supervisor makes a new one, as Diego does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { cp, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { exitDescription, exitStatus } from './crash-policy.js';
+import type { MemoryCgroup } from './memory-cgroup.js';
+import { portAccepts } from './port.js';
+import type { ProcessSpec } from './process-plan.js';
+
+const LAUNCHER = fileURLToPath(new URL('./launcher.sh', import.meta.url));
+const POLL_MS = 50;
+
+export type Emit = (source: string, stream: 'OUT' | 'ERR', text: string) => void;
+
+export interface ContainerConfig {
+  guid: string;
+  /** The directory that plays /home/vcap; created from the droplet, deleted on destroy. */
+  home: string;
+  dropletDir: string;
+  specs: readonly ProcessSpec[];
+  port: number;
+  cgroup?: MemoryCgroup;
+  healthCheck: 'port' | 'process';
+  healthTimeoutMs: number;
+  /** How often the port is checked once healthy (Diego: 30 s). */
+  livenessIntervalMs: number;
+  stopGraceMs: number;
+  emit: Emit;
+}
+
+/** A running process of the container. */
+export interface ContainerProcess {
+  spec: ProcessSpec;
+  pid: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+export class Container {
+  readonly processes: ContainerProcess[] = [];
+  /** Resolves with the crash description when the container ends by itself. */
+  readonly ended: Promise<string>;
+  /** Resolves when the health check passes (never, if the container ends first). */
+  readonly healthy: Promise<void>;
+  private endWith!: (description: string) => void;
+  private becameHealthy!: () => void;
+  private isEnded = false;
+  private stopping = false;
+  private starting: Promise<void> | undefined;
+  private destroying: Promise<void> | undefined;
+
+  constructor(private readonly config: ContainerConfig) {
+    this.ended = new Promise((resolve) => (this.endWith = resolve));
+    this.healthy = new Promise((resolve) => (this.becameHealthy = resolve));
+  }
+
+  /** Creates the container and starts every process; health is checked in the background. */
+  start(): Promise<void> {
+    this.starting ??= this.create();
+    return this.starting;
+  }
+
+  private async create(): Promise<void> {
+    const { emit, guid } = this.config;
+    emit('CELL', 'OUT', `Cell cf-local creating container for instance ${guid}`);
+    await cp(this.config.dropletDir, this.config.home, { recursive: true, verbatimSymlinks: true });
+    emit('CELL', 'OUT', `Cell cf-local successfully created container for instance ${guid}`);
+    for (const spec of this.config.specs) {
+      if (this.stopping) return;
+      this.processes.push(this.launch(spec));
+    }
+    emit('CELL', 'OUT', 'Starting health monitoring of container');
+    void this.checkHealth();
+  }
+
+  private launch(spec: ProcessSpec): ContainerProcess {
+    const appDir = `${this.config.home}/app`;
+    const procs = this.config.cgroup?.procsFile;
+    // Joining the cgroup before exec keeps every byte the process allocates inside the limit.
+    const [file, args] = procs
+      ? ['bash', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', LAUNCHER, appDir, spec.command]]
+      : ['bash', [LAUNCHER, appDir, spec.command]];
+    const child = spawn(file, args as string[], {
+      cwd: appDir,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    createInterface({ input: child.stdout! }).on('line', (l) => this.config.emit(spec.source, 'OUT', l));
+    createInterface({ input: child.stderr! }).on('line', (l) => this.config.emit(spec.source, 'ERR', l));
+    const exited = new Promise<void>((resolve) => {
+      child.once('error', (error) => {
+        this.config.emit(spec.source, 'ERR', `failed to start: ${error.message}`);
+        void this.processEnded(spec, 1, null).then(resolve);
+      });
+      child.once('exit', (code, signal) => void this.processEnded(spec, code, signal).then(resolve));
+    });
+    return { spec, pid: child.pid ?? -1, child, exited };
+  }
+
+  private async processEnded(
+    spec: ProcessSpec,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): Promise<void> {
+    if (this.stopping) return;
+    const status = exitStatus(code, signal ? constants.signals[signal] : undefined);
+    const oom = (await this.config.cgroup?.oomKills()) ?? 0;
+    this.config.emit(spec.source, 'OUT', `Exit status ${status}`);
+    this.end(exitDescription(spec.source, status, oom > 0 && status === 137));
+  }
+
+  private end(description: string): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.endWith(description);
+  }
+
+  private async checkHealth(): Promise<void> {
+    const { healthCheck, port, healthTimeoutMs, emit } = this.config;
+    const deadline = Date.now() + healthTimeoutMs;
+    while (healthCheck === 'port' && !(await portAccepts(port, 500))) {
+      if (this.isEnded || this.stopping) return;
+      if (Date.now() >= deadline) {
+        this.end(
+          `Instance never healthy after ${healthTimeoutMs / 1000}s: Failed to make TCP connection to port ${port}: connection refused`,
+        );
+        return;
+      }
+      await sleep(POLL_MS);
+    }
+    if (this.isEnded || this.stopping) return;
+    emit('CELL', 'OUT', 'Container became healthy');
+    this.becameHealthy();
+    if (healthCheck === 'port') await this.checkLiveness();
+  }
+
+  /** After the first success Diego keeps checking the port; a failure crashes the instance. */
+  private async checkLiveness(): Promise<void> {
+    const { port, livenessIntervalMs } = this.config;
+    for (;;) {
+      await sleep(livenessIntervalMs);
+      if (this.isEnded || this.stopping) return;
+      if (!(await portAccepts(port, 1000))) {
+        if (this.isEnded || this.stopping) return;
+        this.end(
+          `Instance became unhealthy: Failed to make TCP connection to port ${port}: connection refused`,
+        );
+        return;
+      }
+    }
+  }
+
+  /**
+   * Stops every process: SIGTERM to each process group, SIGKILL after the grace period, then
+   * anything left in the cgroup; removes the cgroup and the container's files.
+   */
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown();
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
+    const { emit, guid, stopGraceMs, cgroup } = this.config;
+    this.stopping = true;
+    this.end('stopped');
+    await this.starting?.catch(() => undefined);
+    emit('CELL', 'OUT', `Cell cf-local stopping instance ${guid}`);
+    for (const p of this.processes) signalGroup(p.pid, 'SIGTERM');
+    const all = Promise.all(this.processes.map((p) => p.exited));
+    await Promise.race([all, sleep(stopGraceMs)]);
+    for (const p of this.processes) signalGroup(p.pid, 'SIGKILL');
+    await all;
+    if (cgroup) await emptyCgroup(cgroup);
+    emit('CELL', 'OUT', `Cell cf-local destroying container for instance ${guid}`);
+    await rm(this.config.home, { recursive: true, force: true });
+    emit('CELL', 'OUT', `Cell cf-local successfully destroyed container for instance ${guid}`);
+  }
+}
+
+/** Signals a process group; a group that is already gone is fine. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  if (pgid <= 0) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: every member has exited.
+  }
+}
+
+/** Kills whatever escaped the process groups (daemons) and removes the cgroup. */
+async function emptyCgroup(cgroup: MemoryCgroup): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (let pids = await cgroup.pids(); pids.length > 0 && Date.now() < deadline; pids = await cgroup.pids()) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(POLL_MS);
+  }
+  await cgroup.remove();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

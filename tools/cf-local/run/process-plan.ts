@@ -1,0 +1,111 @@
+/**
+ * What Diego starts in one container of a process type: the app's process and every sidecar that
+ * lists that type in `process_types`, each with its own environment (cf-contract section 4).
+ * Pure: paths and ports come in, launch specs go out.
+ */
+import type { AppRecord } from '../app-record.js';
+import type { StagingResult } from '../staging/staging-result.js';
+import { processMemory } from './memory.js';
+import { vcapApplication, type AppIdentity } from './vcap-application.js';
+
+export interface ProcessSpec {
+  /** `web`, or the sidecar's name. */
+  name: string;
+  /** The log source without the index: `APP/PROC/WEB` or `APP/PROC/WEB/SIDECAR/CONFIG-SERVER`. */
+  source: string;
+  command: string;
+  isSidecar: boolean;
+  env: Record<string, string>;
+}
+
+export interface PlanInput {
+  result: StagingResult;
+  app: AppRecord;
+  identity: AppIdentity;
+  processType: string;
+  processMb: number;
+  diskMb: number;
+  subtractSidecarMemory: boolean;
+  /** The container's /home/vcap. */
+  home: string;
+  port: number;
+  index: number;
+  instanceGuid: string;
+  hostPath: string;
+  /** Per-run overrides of the app's env (like `cf set-env` before a restart). */
+  extraEnv: Readonly<Record<string, string>>;
+}
+
+export function logSource(processType: string, sidecar?: string): string {
+  const base = `APP/PROC/${processType.toUpperCase()}`;
+  return sidecar ? `${base}/SIDECAR/${sidecar.toUpperCase()}` : base;
+}
+
+export function planProcesses(input: PlanInput): ProcessSpec[] {
+  const command = input.result.process_types[input.processType];
+  if (!command) {
+    throw new Error(
+      `the droplet has no command for process type "${input.processType}" (types: ${Object.keys(input.result.process_types).join(', ') || 'none'})`,
+    );
+  }
+  const memory = processMemory(
+    input.processMb,
+    input.processType,
+    input.result.sidecars,
+    input.subtractSidecarMemory,
+  );
+  const app: ProcessSpec = {
+    name: input.processType,
+    source: logSource(input.processType),
+    command,
+    isSidecar: false,
+    env: processEnv(input, memory.appMb),
+  };
+  const sidecars = input.result.sidecars
+    .filter((s) => s.process_types.includes(input.processType))
+    .map((s) => ({
+      name: s.name,
+      source: logSource(input.processType, s.name),
+      command: s.command,
+      isSidecar: true,
+      env: processEnv(input, memory.sidecarsMb[s.name] ?? input.processMb),
+    }));
+  return [app, ...sidecars];
+}
+
+/** The launcher's env (HOME, TMPDIR, DEPS_DIR) plus the platform's (PORT, MEMORY_LIMIT, VCAP_*). */
+function processEnv(input: PlanInput, memoryMb: number): Record<string, string> {
+  const vcap = vcapApplication(input.identity, {
+    memoryMb,
+    diskMb: input.diskMb,
+    processType: input.processType,
+  });
+  return {
+    PATH: input.hostPath,
+    LANG: 'en_US.UTF-8',
+    USER: 'vcap',
+    HOME: `${input.home}/app`,
+    TMPDIR: `${input.home}/tmp`,
+    DEPS_DIR: `${input.home}/deps`,
+    PORT: String(input.port),
+    VCAP_APP_HOST: '0.0.0.0',
+    VCAP_APP_PORT: String(input.port),
+    MEMORY_LIMIT: `${memoryMb}m`,
+    VCAP_APPLICATION: JSON.stringify({
+      ...vcap,
+      instance_index: input.index,
+      instance_id: input.instanceGuid,
+    }),
+    VCAP_SERVICES: input.app.vcapServices,
+    CF_INSTANCE_INDEX: String(input.index),
+    CF_INSTANCE_GUID: input.instanceGuid,
+    CF_INSTANCE_IP: '127.0.0.1',
+    CF_INSTANCE_INTERNAL_IP: '127.0.0.1',
+    CF_INSTANCE_PORT: String(input.port),
+    CF_INSTANCE_ADDR: `127.0.0.1:${input.port}`,
+    INSTANCE_INDEX: String(input.index),
+    INSTANCE_GUID: input.instanceGuid,
+    ...input.app.env,
+    ...input.extraEnv,
+  };
+}
