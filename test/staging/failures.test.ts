@@ -2,8 +2,9 @@
  * Staging failures a user can cause: each must print one clear `**ERROR**` line (no stack trace)
  * and leave nothing behind in DEPS_DIR or the cache.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
@@ -193,6 +194,19 @@ describe('failure cases', () => {
     expect(again.result.exitCode, again.result.all).toBe(0);
     expect(again.result.stdout).toContain('sidecar "cs": downloaded');
     expect(await listTree(join(dirs.depsDir, '0', 'sidecars'))).toEqual(['cs', 'cs/config-server']);
+  });
+
+  it('clears a partial file left in the cache by a staging that was killed', async () => {
+    const dirs = await stagingDirs();
+    const entry = join(dirs.cacheDir, 'dependencies', createHash('sha256').update(sidecarUri).digest('hex'));
+    await mkdir(entry, { recursive: true });
+    await writeFile(join(entry, 'config-server-1.0.0.tgz.partial-999-dead'), 'half');
+    const { result } = await stageWith(uriSidecar(sidecarUri), {}, { dirs });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await listTree(join(dirs.cacheDir, 'dependencies'))).toEqual([
+      basename(entry),
+      `${basename(entry)}/config-server-1.0.0.tgz`,
+    ]);
   });
 
   it('retries a connection reset mid-body and stages without a leftover partial file', async () => {
