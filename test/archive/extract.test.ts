@@ -229,6 +229,20 @@ describe('extractArtifact', () => {
       expect(left).toEqual(['sidecars']);
     });
 
+    it('refuses a zip that writes the same path twice', async () => {
+      const archive = join(await tempDir(), 'twice.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'agent', mode: 0o100755, content: 'good' },
+          { path: 'agent', mode: 0o100755, content: 'evil' },
+        ]),
+      );
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toContain('refused entry "agent": the same path is written twice');
+      expect(left).toEqual(['sidecars']);
+    });
+
     it('refuses a zip FIFO entry', async () => {
       const archive = join(await tempDir(), 'evil.zip');
       await writeFile(archive, rawZip([{ path: 'fifo', mode: 0o010644 }]));

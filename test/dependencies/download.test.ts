@@ -173,6 +173,35 @@ describe('download', () => {
       expect(await readdir(dir)).toEqual([]);
     });
 
+    it('refuses a redirect to a scheme other than http(s)', async () => {
+      server.route(
+        '/to-ftp',
+        (_req, res) => void res.writeHead(302, { location: 'ftp://127.0.0.1/x' }).end(),
+      );
+      const { dir, run } = await fetchTo('/to-ftp');
+      await expect(run).rejects.toThrow('refused a redirect to ftp: URL');
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('sends credentials of the uri to its own origin only, never across a redirect elsewhere', async () => {
+      const other = await startServer();
+      try {
+        other.route('/agent', (_req, res) => void res.writeHead(200).end(BODY));
+        server.route(
+          '/hop',
+          (_req, res) => void res.writeHead(302, { location: `${other.url}/agent` }).end(),
+        );
+        const dir = await tempDir('dl-');
+        const url = `${server.url.replace('http://', 'http://user:pa%40ss@')}/hop`;
+        await download({ url, dest: join(dir, 'agent'), sha256: SHA, label: 'agent 1.0.0' }, FAST);
+        const basic = `Basic ${Buffer.from('user:pa@ss').toString('base64')}`;
+        expect(server.hits('/hop').at(-1)?.headers.authorization).toBe(basic);
+        expect(other.hits('/agent')[0]?.headers.authorization).toBeUndefined();
+      } finally {
+        await other.close();
+      }
+    });
+
     it('deletes the file and does not retry when the sha256 differs', async () => {
       const before = server.hits('/ok').length;
       const { dir, run } = await fetchTo('/ok', FAST, 'd'.repeat(64));
