@@ -42,7 +42,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const signal = abortOnSignals();
   try {
     const code = await runPhase(phase, args, env, log, signal);
-    signal.throwIfAborted();
+    // A signal that came too late to stop anything still means the caller gave up on this run.
+    if (signal.reason instanceof InterruptedError) {
+      log.error(`${signal.reason.message} after it had finished`);
+      return ExitCode.interrupted[signal.reason.signal];
+    }
     return code;
   } catch (error) {
     if (error instanceof InterruptedError) return reportInterrupted(error, log);
