@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
 import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
-import { ExitCode, UserError } from './errors.js';
+import { ExitCode, InterruptedError, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
 import { reportFailure } from './log/report-failure.js';
 import { proxyEnvFrom } from './dependencies/proxy.js';
@@ -35,35 +35,17 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
     return ExitCode.internalError;
   }
+  const signal = abortOnSignals();
   try {
-    // Each phase is imported when it runs, so a phase loads only the modules it uses (detect
-    // never loads tar, for example): bench item 4, start-up cost.
-    switch (phase) {
-      case 'detect': {
-        const { detect } = await import('./phases/detect.js');
-        const result = await detect({ buildDir: required(args, 0, phase), env, log });
-        log.debug(`detect: ${result.reason}`);
-        if (result.detected) process.stdout.write('sidecar\n');
-        return result.detected ? ExitCode.ok : ExitCode.userError;
-      }
-      case 'release': {
-        const { release } = await import('./phases/release.js');
-        process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
-        return ExitCode.ok;
-      }
-      case 'supply': {
-        const { supply } = await import('./phases/supply.js');
-        await supply(stagingContext(phase, args, env, log));
-        return ExitCode.ok;
-      }
-      case 'finalize': {
-        const { finalize } = await import('./phases/finalize.js');
-        await finalize(stagingContext(phase, args, env, log));
-        return ExitCode.ok;
-      }
+    const code = await runPhase(phase, args, env, log, signal);
+    // A signal that came too late to stop anything still means the caller gave up on this run.
+    if (signal.reason instanceof InterruptedError) {
+      log.error(`${signal.reason.message} after it had finished`);
+      return ExitCode.interrupted[signal.reason.signal];
     }
-    return ExitCode.internalError;
+    return code;
   } catch (error) {
+    if (error instanceof InterruptedError) return reportInterrupted(error, log);
     return reportFailure(
       error,
       log,
@@ -73,13 +55,80 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
+async function runPhase(
+  phase: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<number> {
+  // Each phase is imported when it runs, so a phase loads only the modules it uses (detect never
+  // loads tar, for example): bench item 4, start-up cost.
+  switch (phase) {
+    case 'detect': {
+      const { detect } = await import('./phases/detect.js');
+      const result = await detect({ buildDir: required(args, 0, phase), env, log });
+      log.debug(`detect: ${result.reason}`);
+      if (result.detected) process.stdout.write('sidecar\n');
+      return result.detected ? ExitCode.ok : ExitCode.userError;
+    }
+    case 'release': {
+      const { release } = await import('./phases/release.js');
+      process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
+      return ExitCode.ok;
+    }
+    case 'supply': {
+      const { supply } = await import('./phases/supply.js');
+      await supply(stagingContext(phase, args, env, log, signal));
+      return ExitCode.ok;
+    }
+    case 'finalize': {
+      const { finalize } = await import('./phases/finalize.js');
+      await finalize(stagingContext(phase, args, env, log, signal));
+      return ExitCode.ok;
+    }
+  }
+  return ExitCode.internalError;
+}
+
+/**
+ * Node's default for SIGTERM and SIGINT is to exit at once, skipping every `finally`, so a
+ * download would leave its partial file behind. Instead the signal aborts the work: downloads
+ * stop, each step removes what it wrote, and main() exits with ExitCode.interrupted. If the
+ * cleanup itself hangs, the process exits anyway after a few seconds.
+ */
+function abortOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  for (const name of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(name, () => {
+      controller.abort(new InterruptedError(name));
+      setTimeout(() => process.exit(ExitCode.interrupted[name]), CLEANUP_GRACE_MS).unref();
+    });
+  }
+  return controller.signal;
+}
+
+const CLEANUP_GRACE_MS = 5000;
+
+/** An interrupted staging is not a bug or a user error: say what happened and that it cleaned up. */
+function reportInterrupted(error: InterruptedError, log: Logger): number {
+  log.error(`${error.message}; its partial downloads and unpacked files were removed`);
+  return ExitCode.interrupted[error.signal];
+}
+
 function required(args: string[], index: number, phase: string): string {
   const value = args[index];
   if (!value) throw new UserError(`missing argument; usage: ${USAGE[phase]}`);
   return resolve(value);
 }
 
-function stagingContext(phase: string, args: string[], env: NodeJS.ProcessEnv, log: Logger): StagingContext {
+function stagingContext(
+  phase: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  signal: AbortSignal,
+): StagingContext {
   const depsIdx = args[3] ?? '';
   if (!/^\d+$/.test(depsIdx))
     throw new UserError(`INDEX must be a number, got ${JSON.stringify(depsIdx)}; usage: ${USAGE[phase]}`);
@@ -96,7 +145,8 @@ function stagingContext(phase: string, args: string[], env: NodeJS.ProcessEnv, l
     ...(args[4] ? { profileDir: resolve(args[4]) } : {}),
     stack: env.CF_STACK || 'cflinuxfs4',
     env,
-    transport: transportOptions(env, log),
+    transport: { ...transportOptions(env, log), signal },
+    signal,
     maxUnpackedBytes: sizeFromEnv(env, MAX_UNPACKED_ENV, DEFAULT_MAX_UNPACKED_BYTES),
     now: new Date(),
     log,

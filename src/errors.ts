@@ -12,7 +12,20 @@ export const ExitCode = {
   userError: 1,
   /** Staging failed because of a bug or an unexpected environment failure. */
   internalError: 2,
+  /** Staging was stopped by SIGTERM or SIGINT (128 + signal number, as shells report it). */
+  interrupted: { SIGINT: 130, SIGTERM: 143 },
 } as const;
+
+/**
+ * The work was stopped by a signal (the lifecycle cancelling staging). Not a failure to explain
+ * or retry: every step cleans up behind it and cli.ts exits with ExitCode.interrupted.
+ */
+export class InterruptedError extends Error {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`staging was interrupted by ${signal}`);
+    this.name = 'InterruptedError';
+  }
+}
 
 export interface UserErrorDetails {
   /** The file (or env var, written as `$NAME`) the problem is in. */

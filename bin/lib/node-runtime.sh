@@ -87,7 +87,8 @@ node_runtime_redact() {
 }
 
 # Unpacks tarball $1 (already verified) into $2, atomically: a concurrent staging either sees the
-# complete dir or none.
+# complete dir or none. rename(2) refuses a non-empty target, so when two stagings unpack at once
+# the first rename wins, and a runtime another staging is running from is never replaced under it.
 node_runtime_unpack() {
   local tarball=$1 dest=$2 temp
   mkdir -p "$(dirname "$dest")"
@@ -97,9 +98,37 @@ node_runtime_unpack() {
     return 1
   fi
   touch "$temp/.complete"
-  rm -rf "$dest"
-  mv -T "$temp" "$dest" 2>/dev/null || rm -rf "$temp"
-  [[ -x $dest/bin/node ]]
+  if ! mv -T "$temp" "$dest" 2>/dev/null; then
+    if [[ ! -f $dest/.complete ]]; then
+      rm -rf "$dest"
+      mv -T "$temp" "$dest" 2>/dev/null || true
+    fi
+    rm -rf "$temp"
+  fi
+  [[ -f $dest/.complete && -x $dest/bin/node ]]
+}
+
+# Downloads $1 to $2 (curl's errors in $2.err). curl runs in the background so that a SIGTERM or
+# SIGINT (staging cancelled) is handled at once: stop curl, remove the partial file, exit 128+N.
+node_runtime_download() {
+  local status=0
+  http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
+    curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
+    --connect-timeout 10 --max-time 600 --output "$2" "$1" 2>"$2.err" &
+  NODE_RUNTIME_DOWNLOAD_PID=$!
+  NODE_RUNTIME_DOWNLOAD_OUT=$2
+  trap 'node_runtime_download_interrupted SIGTERM 143' TERM
+  trap 'node_runtime_download_interrupted SIGINT 130' INT
+  wait "$NODE_RUNTIME_DOWNLOAD_PID" || status=$?
+  trap - TERM INT
+  return "$status"
+}
+
+node_runtime_download_interrupted() {
+  kill "$NODE_RUNTIME_DOWNLOAD_PID" 2>/dev/null
+  rm -f "$NODE_RUNTIME_DOWNLOAD_OUT" "$NODE_RUNTIME_DOWNLOAD_OUT.err"
+  printf '**ERROR** staging was interrupted by %s; its partial downloads were removed\n' "$1" >&2
+  exit "$2"
 }
 
 node_runtime_sha256() {
@@ -147,9 +176,7 @@ node_runtime_find() {
     mkdir -p "$root"
     tmp_tgz=$(mktemp "$root/download.XXXXXX")
     node_runtime_debug "downloading node $version from $(node_runtime_redact "$uri")"
-    if http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
-      curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
-        --connect-timeout 10 --max-time 600 --output "$tmp_tgz" "$uri" 2>"$tmp_tgz.err"; then
+    if node_runtime_download "$uri" "$tmp_tgz"; then
       actual=$(node_runtime_sha256 "$tmp_tgz")
       if [[ $actual != "$sha" ]]; then
         rm -f "$tmp_tgz" "$tmp_tgz.err"
@@ -200,11 +227,15 @@ node_runtime_exec() {
   exec "$SIDECAR_NODE" "$BP_DIR/dist/sidecar-buildpack.cjs" "$@"
 }
 
-# Keeps only the runtime in use, so old versions do not pile up in the app cache.
+# Keeps only the runtime in use, so old versions do not pile up in the app cache. Downloads and
+# unpackings in progress belong to stagings running now (detect shares TMPDIR): they are left
+# alone, and removed only once an hour old (left by a staging that was killed).
 node_runtime_prune() {
   local root=$1 keep=$2 dir
   for dir in "$root"/*; do
-    [[ -e $dir && $dir != "$keep" && $dir != *.unpacking.* ]] && rm -rf "$dir"
+    [[ $dir != "$keep" && -f $dir/.complete ]] && rm -rf "$dir"
   done
+  find "$root" -mindepth 1 -maxdepth 1 \( -name 'download.*' -o -name '*.unpacking.*' \) -mmin +60 \
+    -exec rm -rf {} + 2>/dev/null || true
   return 0
 }

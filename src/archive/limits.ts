@@ -8,6 +8,12 @@ import { formatMb } from '../config/size.js';
 export const DEFAULT_MAX_UNPACKED_BYTES = 2 * 1024 ** 3;
 export const MAX_UNPACKED_ENV = 'SIDECAR_MAX_UNPACKED_SIZE';
 
+/**
+ * What each entry costs beyond its bytes: a file system block. So an archive of a million empty
+ * files (an inode bomb, tiny once compressed) meets the same cap as one huge file.
+ */
+export const ENTRY_COST_BYTES = 4096;
+
 export class UnpackBudget {
   private used = 0;
 
@@ -15,6 +21,11 @@ export class UnpackBudget {
     readonly archive: string,
     readonly maxBytes: number,
   ) {}
+
+  /** Charges one archive entry (file, dir or link) of `bytes` bytes. */
+  takeEntry(bytes: number): void {
+    this.take(bytes + ENTRY_COST_BYTES);
+  }
 
   take(bytes: number): void {
     this.used += bytes;

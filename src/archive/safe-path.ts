@@ -41,3 +41,32 @@ export function checkLinkTarget(
     return `${kind} points outside the directory (${target})`;
   return undefined;
 }
+
+/**
+ * The symlinks an extraction has made so far. The checks above read each entry alone, so a chain
+ * such as `a` -> `.`, then `a/b` -> `..`, then `b/x` passes them all and still lands outside:
+ * any entry whose path (or hard link target) goes through a symlink of the archive is refused.
+ */
+export class ArchiveSymlinks {
+  private readonly paths = new Set<string>();
+
+  add(path: string): void {
+    this.paths.add(path);
+  }
+
+  /** The first symlink of the archive that `path` (normalised, relative) passes through. */
+  crossedBy(path: string): string | undefined {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (this.paths.has(prefix)) return prefix;
+    }
+    return undefined;
+  }
+
+  /** A problem sentence when `path` goes through one of the archive's symlinks. */
+  problemWith(path: string): string | undefined {
+    const link = this.crossedBy(path);
+    return link === undefined ? undefined : `goes through the symlink ${JSON.stringify(link)} of the archive`;
+  }
+}

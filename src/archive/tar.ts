@@ -8,13 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
-import { checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
 
 export type TarCompression = 'none' | 'gzip' | 'xz';
 
@@ -31,6 +32,13 @@ export async function extractTar(
   compression: TarCompression,
 ): Promise<void> {
   let refusal: Error | undefined;
+  let stopOnRefusal: (error: Error) => void = () => undefined;
+  const refused = new Promise<never>((_resolve, reject) => (stopOnRefusal = reject));
+  const symlinks = new ArchiveSymlinks();
+  const source: Readable =
+    compression === 'xz'
+      ? decompressXz(archivePath, name)
+      : createReadStream(archivePath, { highWaterMark: CHUNK_BYTES });
   const unpack = new Unpack({
     cwd: dest,
     strict: true,
@@ -38,21 +46,28 @@ export async function extractTar(
     filter: (_path: string, entry: unknown) => {
       if (refusal) return false;
       try {
-        checkEntry(entry as ReadEntry, name, budget);
+        checkEntry(entry as ReadEntry, name, budget, symlinks);
         return true;
       } catch (error) {
         refusal = error as Error;
+        // Stop reading (and decompressing) at once: the rest of a bomb is never inflated.
+        process.nextTick(() => source.destroy(refusal));
+        stopOnRefusal(refusal);
         return false;
       }
     },
   });
+  const unpacked =
+    compression === 'gzip'
+      ? pipeline(source, createGunzip({ chunkSize: CHUNK_BYTES }), unpack)
+      : pipeline(source, unpack);
+  // A refusal ends the extraction at once. With gzip inflating on the thread pool, the file
+  // stream may already have its next read in flight, and a destroyed stream closes only once
+  // that read returns (never, for a pipe that never ends): the pipeline settles later, alone.
+  unpacked.catch(() => undefined);
+  refused.catch(() => undefined);
   try {
-    if (compression === 'xz') await pipeline(decompressXz(archivePath, name), unpack);
-    else {
-      const file: Readable = createReadStream(archivePath, { highWaterMark: CHUNK_BYTES });
-      if (compression === 'gzip') await pipeline(file, createGunzip({ chunkSize: CHUNK_BYTES }), unpack);
-      else await pipeline(file, unpack);
-    }
+    await Promise.race([unpacked, refused]);
   } catch (error) {
     if (refusal) throw refusal;
     if (error instanceof UserError) throw error;
@@ -66,9 +81,11 @@ export async function extractTar(
   if (refusal) throw refusal;
 }
 
-function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget): void {
+function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): void {
   const checked = checkEntryPath(entry.path);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.path, checked.problem);
+  const crossing = symlinks.problemWith(checked.path);
+  if (crossing) throw new UnsafeArchiveError(name, entry.path, crossing);
   if (!ALLOWED_TYPES.has(entry.type))
     throw new UnsafeArchiveError(name, entry.path, `${entry.type} entries are not allowed`);
   if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
@@ -77,18 +94,23 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget): void 
       entry.linkpath ?? '',
       entry.type === 'Link' ? 'hardlink' : 'symlink',
     );
-    if (problem) throw new UnsafeArchiveError(name, entry.path, problem);
+    const linkCrossing =
+      entry.type === 'Link' ? symlinks.problemWith(posix.normalize(entry.linkpath ?? '')) : undefined;
+    if (problem || linkCrossing)
+      throw new UnsafeArchiveError(name, entry.path, (problem ?? linkCrossing) as string);
+    if (entry.type === 'SymbolicLink') symlinks.add(checked.path);
   }
-  budget.take(entry.size ?? 0);
+  budget.takeEntry(entry.size ?? 0);
 }
 
-function decompressXz(archivePath: string, name: string): NodeJS.ReadableStream {
+function decompressXz(archivePath: string, name: string): Readable {
   const child = spawn('xz', ['-dc', '--', archivePath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.on('error', (error) =>
     child.stdout.destroy(new UserError(`${name}: cannot run xz to unpack it: ${error.message}`)),
   );
+  child.stdout.on('close', () => child.kill());
   child.on('close', (code) => {
     if (code)
       child.stdout.destroy(new UserError(`${name}: xz failed: ${stderr.trim() || `exit code ${code}`}`));

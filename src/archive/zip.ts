@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
-import { checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -30,11 +30,12 @@ export async function extractZip(
       (error, file) => (error ? reject(damaged(name, error)) : resolve(file)),
     ),
   );
+  const symlinks = new ArchiveSymlinks();
   try {
     for (;;) {
       const entry = await nextEntry(zip, name);
       if (!entry) break;
-      await extractEntry(zip, entry, name, dest, budget);
+      await extractEntry(zip, entry, name, dest, budget, symlinks);
     }
   } finally {
     zip.close();
@@ -61,16 +62,20 @@ async function extractEntry(
   name: string,
   dest: string,
   budget: UnpackBudget,
+  symlinks: ArchiveSymlinks,
 ): Promise<void> {
   const checked = checkEntryPath(entry.fileName);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.fileName, checked.problem);
   if (checked.path === '') return;
+  const crossing = symlinks.problemWith(checked.path);
+  if (crossing) throw new UnsafeArchiveError(name, entry.fileName, crossing);
   const target = join(dest, checked.path);
   const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff;
   const type = unixMode & S_IFMT;
   const isDir = entry.fileName.endsWith('/') || type === S_IFDIR;
 
   if (isDir) {
+    budget.takeEntry(0);
     await mkdir(target, { recursive: true });
     return;
   }
@@ -81,7 +86,7 @@ async function extractEntry(
       'special files (devices, FIFOs, sockets) are not allowed',
     );
   }
-  budget.take(entry.uncompressedSize);
+  budget.takeEntry(entry.uncompressedSize);
   await mkdir(dirname(target), { recursive: true });
   const stream = await openEntry(zip, entry, name);
 
@@ -90,6 +95,7 @@ async function extractEntry(
     const problem = checkLinkTarget(checked.path, linkTarget, 'symlink');
     if (problem) throw new UnsafeArchiveError(name, entry.fileName, problem);
     await symlink(linkTarget, target);
+    symlinks.add(checked.path);
     return;
   }
   try {

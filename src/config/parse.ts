@@ -26,6 +26,9 @@ export const SIDECAR_KEYS = [
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** A NUL byte cannot be passed to `bash -c` (execve ends strings there): the sidecar could not start. */
+const NUL_PROBLEM = 'contains a NUL character (\\0), which no command line can carry';
+
 export type ParsedDocument = Omit<AppSidecarConfig, 'sources'>;
 
 /** Parses one document. `file` is how errors name it: `sidecars.yml` or `$SIDECARS_YML`. */
@@ -184,6 +187,7 @@ function parseSource(
 function parseCommand(src: YamlSource, node: Node | null, key: string): string {
   const command = src.string(node, key);
   if (command.trim() === '') src.fail(node, key, 'is empty');
+  if (command.includes('\0')) src.fail(node, key, NUL_PROBLEM);
   if (command.length > 4096)
     src.fail(
       node,
@@ -244,7 +248,9 @@ function parseEnv(src: YamlSource, node: Node, key: string): Record<string, stri
         `${key}.${name}`,
         'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
       );
-    env[name] = src.scalarText(pair.value as Node | null, `${key}.${name}`);
+    const value = src.scalarText(pair.value as Node | null, `${key}.${name}`);
+    if (value.includes('\0')) src.fail(pair.value as Node | null, `${key}.${name}`, NUL_PROBLEM);
+    env[name] = value;
   }
   return env;
 }

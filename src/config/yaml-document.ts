@@ -7,6 +7,7 @@ import {
   Scalar,
   YAMLMap,
   YAMLSeq,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -107,6 +108,7 @@ export class YamlSource {
 
 function describe(node: Node | null | undefined): string {
   if (node === null || node === undefined) return 'nothing';
+  if (isAlias(node)) return `an alias (*${node.source}); write the value out`;
   if (isMap(node)) return 'a map';
   if (isSeq(node)) return 'a list';
   if (isScalar(node)) {

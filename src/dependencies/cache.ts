@@ -75,8 +75,10 @@ export async function obtainArtifact(spec: ArtifactSpec, store: ArtifactStore): 
     const actual = await sha256OfFile(cached);
     if (actual === spec.sha256) return { path: cached, source: 'cache', downloadedBytes: 0 };
     store.log.warning(`The cached copy of ${spec.label} is corrupt (sha256 ${actual}); downloading it again`);
-    await rm(dirname(cached), { recursive: true, force: true });
   }
+  // The entry dir is per uri and holds nothing else: start it empty, so a partial file left by a
+  // staging that was killed (SIGKILL allows no cleanup) goes too.
+  await rm(dirname(cached), { recursive: true, force: true });
 
   try {
     const request = { url: spec.uri, dest: cached, sha256: spec.sha256, label: spec.label };

@@ -17,7 +17,7 @@ import type { Agent } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'node-fetch';
-import { UserError } from '../errors.js';
+import { InterruptedError, UserError } from '../errors.js';
 import { displayUrl } from '../log/redact.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
 import { DEFAULT_RETRY, HttpError, PermanentError, withRetry, type RetryPolicy } from './retry.js';
@@ -34,6 +34,8 @@ export interface TransportOptions {
   allowInsecureRedirects: boolean;
   /** Told about each retry, for a log line. */
   onRetry?: (message: string) => void;
+  /** Aborts every download (SIGTERM): the temp file is removed and nothing is retried. */
+  signal?: AbortSignal;
   /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
@@ -74,10 +76,11 @@ export async function download(request: DownloadRequest, options: TransportOptio
         options.onRetry?.(
           `Download of ${request.label} failed (${reason(error)}); retry ${attempt} of ${options.retry.attempts - 1} in ${delay / 1000}s`,
         ),
+      (ms) => sleep(ms, options.signal),
     );
     return { bytes, attempts };
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof UserError || error instanceof InterruptedError) throw error;
     throw new UserError(
       `could not download ${request.label} from ${displayUrl(request.url)}: ${reason(error)}`,
       {
@@ -92,7 +95,9 @@ export async function download(request: DownloadRequest, options: TransportOptio
 
 async function downloadOnce(request: DownloadRequest, options: TransportOptions): Promise<number> {
   const temp = `${request.dest}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Aborted by the idle timer; `signal` also by the caller (SIGTERM).
   const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
   let timer: NodeJS.Timeout | undefined;
   const armTimer = () => {
     clearTimeout(timer);
@@ -100,7 +105,7 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
   };
   try {
     armTimer();
-    const response = await openFollowingRedirects(request.url, options, controller.signal);
+    const response = await openFollowingRedirects(request.url, options, signal);
     const body = response.body;
     if (!body) throw new Error('empty response body');
     const expectedLength = Number(response.headers.get('content-length') ?? NaN);
@@ -116,7 +121,7 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     // the cleanup below has run, leaving a partial file behind.
     const file = await open(temp, 'wx', 0o644);
     try {
-      await pipeline(body, hashing, file.createWriteStream(), { signal: controller.signal });
+      await pipeline(body, hashing, file.createWriteStream(), { signal });
     } finally {
       await file.close().catch(() => undefined);
     }
@@ -128,6 +133,7 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     await rename(temp, request.dest);
     return hashing.bytes;
   } catch (error) {
+    options.signal?.throwIfAborted();
     if (controller.signal.aborted)
       throw new Error(`no data for ${options.idleTimeoutMs / 1000}s (timed out)`);
     throw error;
@@ -152,15 +158,18 @@ async function openFollowingRedirects(
     const target = new URL(current.href);
     target.username = '';
     target.password = '';
+    const proxy = proxyFor(current, options.proxyEnv);
     const response = await fetch(target.href, {
       redirect: 'manual',
       signal,
-      agent: await agentFor(current, options.proxyEnv),
+      agent: proxy ? await proxyAgent(current, proxy) : undefined,
       headers: {
         'user-agent': 'sidecar-buildpack',
         ...(authorization && current.origin === origin ? { authorization } : {}),
       },
       compress: false,
+    }).catch((error: unknown) => {
+      throw proxy ? proxyConnectionError(error, proxy) : error;
     });
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
@@ -194,9 +203,7 @@ function basicAuth(url: URL): string | undefined {
 
 const agents = new Map<string, Agent>();
 
-async function agentFor(target: URL, env: ProxyEnv): Promise<Agent | undefined> {
-  const proxy = proxyFor(target, env);
-  if (!proxy) return undefined;
+async function proxyAgent(target: URL, proxy: string): Promise<Agent> {
   const key = `${target.protocol}${proxy}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -207,6 +214,39 @@ async function agentFor(target: URL, env: ProxyEnv): Promise<Agent | undefined> 
     agents.set(key, agent);
   }
   return agent;
+}
+
+/**
+ * Through a proxy, a connection that never opened is the proxy's: say so. A proxy that refuses or
+ * does not resolve is a setting to fix, not a glitch, so that is not retried (as curl does not
+ * retry a refused connection); unreachable networks are.
+ */
+function proxyConnectionError(error: unknown, proxy: string): unknown {
+  const code = (error as { code?: string } | undefined)?.code;
+  const shown = displayUrl(proxy);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    const what = code === 'ECONNREFUSED' ? 'refused the connection' : 'has a host name that does not resolve';
+    return new PermanentError(`proxy ${shown} ${what} (${code})`, { cause: error });
+  }
+  if (code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return new Error(`proxy ${shown} cannot be reached (${code})`, { cause: error });
+  return error;
+}
+
+/** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
 }
 
 function reason(error: unknown): string {

@@ -3,7 +3,7 @@
  * try; any other status (404, 403, ...) is an answer and is not retried.
  */
 
-import { UserError } from '../errors.js';
+import { InterruptedError, UserError } from '../errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -22,7 +22,8 @@ export class PermanentError extends Error {
 
 export function isRetryable(error: unknown): boolean {
   // A UserError (checksum mismatch) is an answer, not a glitch: another try gets the same file.
-  if (error instanceof PermanentError || error instanceof UserError) return false;
+  if (error instanceof PermanentError || error instanceof UserError || error instanceof InterruptedError)
+    return false;
   if (error instanceof HttpError) return error.status >= 500 || error.status === 408 || error.status === 429;
   return true;
 }

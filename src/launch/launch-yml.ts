@@ -7,9 +7,18 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { DepsConfigYml, LaunchYml } from './launch-types.js';
 
+/**
+ * The YAML text of a file the lifecycle reads. Pure. The lifecycle parses it with Go's yaml.v2,
+ * which speaks YAML 1.1: there `yes`, `on` or `0755` are not strings, so every string that YAML 1.1
+ * would read as something else is quoted. No line folding, so commands stay on one line.
+ */
+export function lifecycleYaml(data: unknown): string {
+  return stringify(data, { lineWidth: 0, version: '1.1' });
+}
+
 export async function writeYamlFile(path: string, data: unknown): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, stringify(data, { lineWidth: 0 }));
+  await writeFile(temp, lifecycleYaml(data));
   await rename(temp, path);
 }
 

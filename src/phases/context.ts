@@ -33,6 +33,8 @@ export interface StagingContext {
   maxUnpackedBytes: number;
   now: Date;
   log: Logger;
+  /** Aborted when the lifecycle cancels staging (SIGTERM); the transport carries it too. */
+  signal?: AbortSignal;
 }
 
 export interface ReleaseContext {

@@ -9,7 +9,8 @@ import { UserError } from '../errors.js';
 import { artifactFileName, type ArtifactSpec } from '../dependencies/cache.js';
 import type { BuildpackManifest } from '../dependencies/manifest-types.js';
 import { resolveDependency } from '../dependencies/resolve.js';
-import type { SidecarLaunch } from '../launch/launch-config.js';
+import { MAX_COMMAND_LENGTH } from '../config/cc-rules.js';
+import { sidecarCommand, type SidecarLaunch } from '../launch/launch-config.js';
 
 export interface SidecarPlan extends SidecarLaunch {
   /** The manifest dependency's version, or `-` for a uri sidecar. */
@@ -29,10 +30,11 @@ export function planSidecars(
   manifest: BuildpackManifest,
   stack: string,
   now: Date,
+  depsIdx: string,
 ): Plan {
   const warnings: string[] = [];
   const sidecars = config.sidecars.map((sidecar, index) => {
-    const plan = planOne(sidecar, index, manifest, stack, now);
+    const plan = planOne(sidecar, index, manifest, stack, now, depsIdx);
     warnings.push(...plan.warnings);
     return plan.sidecar;
   });
@@ -45,6 +47,7 @@ function planOne(
   manifest: BuildpackManifest,
   stack: string,
   now: Date,
+  depsIdx: string,
 ) {
   const key = (field: string) => `sidecars[${index}].${field}`;
   const fail = (field: string, message: string, hint?: string): never => {
@@ -114,18 +117,26 @@ function planOne(
     );
   }
 
-  return {
-    warnings,
-    sidecar: {
-      name: sidecar.name,
-      command: command as string,
-      processTypes: sidecar.processTypes ?? defaults.processTypes ?? ['web'],
-      memoryMb: memoryMb as number,
-      env: { ...(defaults.env ?? {}), ...sidecar.env },
-      ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
-      version,
-      artifact,
-      binaryName: artifactFileName(artifact.uri),
-    } satisfies SidecarPlan,
+  const planned: SidecarPlan = {
+    name: sidecar.name,
+    command: command as string,
+    processTypes: sidecar.processTypes ?? defaults.processTypes ?? ['web'],
+    memoryMb: memoryMb as number,
+    env: { ...(defaults.env ?? {}), ...sidecar.env },
+    ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
+    version,
+    artifact,
+    binaryName: artifactFileName(artifact.uri),
   };
+  // Cloud Controller limits the command it is given, which is the user's command with the
+  // install dir and the env exports in front: check that one, before anything is downloaded.
+  const launchLength = sidecarCommand(depsIdx, planned).length;
+  if (launchLength > MAX_COMMAND_LENGTH) {
+    fail(
+      'command',
+      `with the install dir and env in front, the launch command is ${launchLength} characters; Cloud Controller allows at most ${MAX_COMMAND_LENGTH}`,
+      'Shorten the command or the env values, or move long settings into a file the sidecar reads.',
+    );
+  }
+  return { warnings, sidecar: planned };
 }

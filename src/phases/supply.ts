@@ -54,7 +54,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
 
   const manifest = await loadManifest(ctx.buildpack.dir);
-  const plan = planSidecars(config, manifest, ctx.stack, ctx.now);
+  const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
@@ -66,6 +66,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     for (const sidecar of plan.sidecars) {
       log.header(`Installing sidecar ${sidecar.name}${sidecar.version === '-' ? '' : ` ${sidecar.version}`}`);
       const artifact = await fetchSidecar(ctx, sidecar);
+      ctx.signal?.throwIfAborted();
       if (artifact.source !== 'offline') used.push(artifact.path);
       const dest = join(ctx.depsDir, sidecarDir(ctx.depsIdx, sidecar.name));
       const kind = await extractArtifact({

@@ -1,12 +1,22 @@
 /** Extraction of real archives made by the system tar and zip, and the refusals that keep it safe. */
-import { lstat, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { extractArtifact, detectKind } from '../../src/archive/extract.js';
 import { UnpackBudget } from '../../src/archive/limits.js';
-import { makeArchive, writeTree, type ArchiveFormat } from '../support/archives.js';
+import { extractTar } from '../../src/archive/tar.js';
+import {
+  makeArchive,
+  rawZip,
+  writeRawTar,
+  writeTree,
+  type ArchiveFormat,
+  type RawEntry,
+} from '../support/archives.js';
 import { tempDir } from '../support/tmp.js';
+import { listTree } from '../support/tree.js';
 
 async function extract(archivePath: string, maxBytes = 1024 ** 3) {
   const dest = join(await tempDir('dest-'), 'sidecar');
@@ -117,6 +127,205 @@ describe('extractArtifact', () => {
       await expect(extract(archive, 1024 * 1024)).rejects.toMatchObject({
         details: { hint: expect.stringContaining('SIDECAR_MAX_UNPACKED_SIZE') },
       });
+    });
+
+    /** Extracts into a fresh parent dir and returns the error and everything the parent holds after. */
+    async function refusal(archive: string, maxBytes = 1024 ** 3) {
+      const parent = await tempDir('parent-');
+      const dest = join(parent, 'sidecars', 'agent');
+      const error = await extractArtifact({
+        archivePath: archive,
+        name: 'agent.archive',
+        binaryName: 'agent',
+        dest,
+        budget: new UnpackBudget('agent.archive', maxBytes),
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { details?: { hint?: string } },
+      );
+      return { error, left: await listTree(parent) };
+    }
+
+    const tarFormats = ['tgz', 'tar.xz'] as const;
+
+    it.each(tarFormats)('refuses a %s hardlink pointing outside, writing nothing', async (format) => {
+      const archive = await writeRawTar(
+        join(await tempDir(), `evil.${format}`),
+        [
+          { path: 'ok', type: 'file', content: 'x' },
+          { path: 'sub/link', type: 'hardlink', linkpath: '../../outside' },
+        ],
+        format,
+      );
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toBe(
+        'agent.archive: refused entry "sub/link": hardlink points outside the directory (../../outside)',
+      );
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it('refuses a hardlink to an absolute path', async () => {
+      const archive = await writeRawTar(join(await tempDir(), 'evil.tgz'), [
+        { path: 'passwd', type: 'hardlink', linkpath: '/etc/passwd' },
+      ]);
+      expect((await refusal(archive)).error?.message).toContain('hardlink to an absolute path (/etc/passwd)');
+    });
+
+    // `a` -> `.` and `a/b` -> `..` each look inside when read alone; together `b` is the parent.
+    const throughLinks: RawEntry[] = [
+      { path: 'a', type: 'symlink', linkpath: '.' },
+      { path: 'a/b', type: 'symlink', linkpath: '..' },
+      { path: 'b/escaped', type: 'file', content: 'evil' },
+    ];
+
+    it.each(tarFormats)('refuses a %s that writes through a symlink it made', async (format) => {
+      const archive = await writeRawTar(join(await tempDir(), `evil.${format}`), throughLinks, format);
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toMatch(/^agent\.archive: refused entry "a\/b": .*symlink/);
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it('refuses a zip that writes through a symlink it made', async () => {
+      const archive = join(await tempDir(), 'evil.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'a', mode: 0o120777, content: '.' },
+          { path: 'a/b', mode: 0o120777, content: '..' },
+          { path: 'b/escaped', mode: 0o100644, content: 'evil' },
+        ]),
+      );
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toMatch(/^agent\.archive: refused entry "a\/b": .*symlink/);
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it('refuses a zip file entry written through a symlink to a directory inside', async () => {
+      const archive = join(await tempDir(), 'evil.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'conf/', mode: 0o040755 },
+          { path: 'link', mode: 0o120777, content: 'conf' },
+          { path: 'link/agent.yml', mode: 0o100644, content: 'a: 1' },
+        ]),
+      );
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toMatch(/refused entry "link\/agent\.yml": .*symlink/);
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it.each([
+      ['char-device', 'CharacterDevice'],
+      ['block-device', 'BlockDevice'],
+      ['fifo', 'FIFO'],
+    ] as const)('refuses a tar %s entry', async (type, name) => {
+      const archive = await writeRawTar(join(await tempDir(), 'evil.tgz'), [
+        { path: 'ok', type: 'file', content: 'x' },
+        { path: 'dev', type },
+      ]);
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toBe(`agent.archive: refused entry "dev": ${name} entries are not allowed`);
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it('refuses a zip that writes the same path twice', async () => {
+      const archive = join(await tempDir(), 'twice.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'agent', mode: 0o100755, content: 'good' },
+          { path: 'agent', mode: 0o100755, content: 'evil' },
+        ]),
+      );
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toContain('refused entry "agent": the same path is written twice');
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it('refuses a zip FIFO entry', async () => {
+      const archive = join(await tempDir(), 'evil.zip');
+      await writeFile(archive, rawZip([{ path: 'fifo', mode: 0o010644 }]));
+      expect((await refusal(archive)).error?.message).toContain(
+        'refused entry "fifo": special files (devices, FIFOs, sockets) are not allowed',
+      );
+    });
+
+    it.each(['tar.xz', 'zip'] as const)('refuses a %s bomb past the cap, writing nothing', async (format) => {
+      const archive = await makeArchive(
+        join(await tempDir(), `bomb.${format}`),
+        { zeros: { content: Buffer.alloc(8 * 1024 * 1024) } },
+        format,
+      );
+      const { error, left } = await refusal(archive, 1024 * 1024);
+      expect(error?.message).toMatch(
+        /^agent\.archive: unpacks to more than 1M; refusing a possible decompression bomb/,
+      );
+      expect(error?.details?.hint).toContain('SIDECAR_MAX_UNPACKED_SIZE=4G');
+      expect(left).toEqual(['sidecars']);
+    });
+
+    it.each(tarFormats)(
+      'stops reading a %s at its first refused entry (the rest of a bomb is never inflated)',
+      async (format) => {
+        const dir = await tempDir();
+        const whole = await writeRawTar(
+          join(dir, `bomb.${format}`),
+          [
+            { path: 'pipe', type: 'fifo' },
+            // Incompressible, so that what is sent is more than xz's 8 KB read buffer.
+            { path: 'rest', type: 'file', content: randomBytes(256 * 1024) },
+          ],
+          format,
+        );
+        const bytes = await readFile(whole);
+        // A pipe that never ends: only an extraction that stops at the refusal can finish.
+        const stream = join(dir, 'stream');
+        await execa('mkfifo', [stream]);
+        const writer = await open(stream, 'r+');
+        try {
+          // Less than a pipe's 64 KB buffer, so this write never waits for the reader.
+          await writer.write(bytes.subarray(0, 48 * 1024));
+          const dest = await tempDir('dest-');
+          await expect(
+            extractTar(
+              stream,
+              'agent.archive',
+              dest,
+              new UnpackBudget('agent.archive', 1e9),
+              format === 'tar.xz' ? 'xz' : 'gzip',
+            ),
+          ).rejects.toThrow('refused entry "pipe": FIFO entries are not allowed');
+        } finally {
+          await writer.close();
+        }
+      },
+      10_000,
+    );
+
+    it.each(['tgz', 'zip'] as const)(
+      'counts every entry of a %s, so a bomb of empty files meets the cap',
+      async (format) => {
+        const empties = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`empty-${i}`, '']));
+        const archive = await makeArchive(join(await tempDir(), `inodes.${format}`), empties, format);
+        const { error, left } = await refusal(archive, 1024 * 1024);
+        expect(error?.message).toMatch(/unpacks to more than 1M; refusing a possible decompression bomb/);
+        expect(left).toEqual(['sidecars']);
+      },
+    );
+
+    it('refuses a zip whose headers understate what an entry inflates to', async () => {
+      const archive = join(await tempDir(), 'liar.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'zeros', mode: 0o100644, content: Buffer.alloc(8 * 1024 * 1024), declaredSize: 1000 },
+        ]),
+      );
+      const { error, left } = await refusal(archive, 1024 * 1024);
+      expect(error?.message).toMatch(/^agent\.archive: /);
+      expect(error?.message).toMatch(/too many bytes|size/i);
+      expect(left).toEqual(['sidecars']);
     });
 
     it('reports a damaged archive as such', async () => {

@@ -173,6 +173,96 @@ describe('parseSidecarsDocument', () => {
         'sidecars:\n  - name: a\n    dependency: x\n    command: "  "\n',
         'sidecars[0].command: is empty',
       ],
+      // Wrong types, each named with what was expected and what was found.
+      [
+        'a number as name',
+        'sidecars:\n  - name: 123\n    dependency: x\n',
+        'sidecars[0].name: expected a string, got number 123',
+      ],
+      [
+        'a list as name',
+        'sidecars:\n  - name: [a]\n    dependency: x\n',
+        'sidecars[0].name: expected a string, got a list',
+      ],
+      [
+        'a map as dependency',
+        'sidecars:\n  - name: a\n    dependency: {b: c}\n',
+        'sidecars[0].dependency: expected a string, got a map',
+      ],
+      [
+        'a number as command',
+        'sidecars:\n  - name: a\n    dependency: x\n    command: 42\n',
+        'sidecars[0].command: expected a string, got number 42',
+      ],
+      [
+        'a boolean as memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: true\n',
+        '"true" is not a size like 256M',
+      ],
+      [
+        'a list as memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: [1]\n',
+        'sidecars[0].memory: expected a string, got a list',
+      ],
+      [
+        'a fractional number as memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: 0.5\n',
+        '"0.5" is not a size like 256M',
+      ],
+      [
+        'an infinite memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: .inf\n',
+        'is not a size like 256M',
+      ],
+      [
+        'a negative number as memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: -1\n',
+        '"-1" must be more than 0',
+      ],
+      [
+        'a huge integer as memory',
+        'sidecars:\n  - name: a\n    dependency: x\n    memory: 99999999999999999999\n',
+        'is more than the 64G',
+      ],
+      [
+        'a string as process_types',
+        'sidecars:\n  - name: a\n    dependency: x\n    process_types: web\n',
+        'sidecars[0].process_types: expected a list, got string "web"',
+      ],
+      [
+        'a number among process_types',
+        'sidecars:\n  - name: a\n    dependency: x\n    process_types: [web, 7]\n',
+        'sidecars[0].process_types[1]: expected a string, got number 7',
+      ],
+      [
+        'a list as env',
+        'sidecars:\n  - name: a\n    dependency: x\n    env: [A]\n',
+        'sidecars[0].env: expected a map of keys, got a list',
+      ],
+      ['a map as sidecars', 'sidecars:\n  a: {dependency: x}\n', 'sidecars: expected a list, got a map'],
+      ['a list at the top level', '- name: a\n', '(top level): expected a map of keys, got a list'],
+      ['a scalar at the top level', 'just text\n', '(top level): expected a map of keys, got string'],
+      [
+        'a number as sha256',
+        `sidecars:\n  - name: a\n    uri: https://e.com/a\n    sha256: 123\n    command: ./a\n`,
+        'is not a sha256',
+      ],
+      [
+        'a NUL in the command',
+        'sidecars:\n  - name: a\n    dependency: x\n    command: "./a\\0b"\n',
+        'sidecars[0].command: contains a NUL character',
+      ],
+      [
+        'a NUL in an env value',
+        'sidecars:\n  - name: a\n    dependency: x\n    env:\n      A: "x\\0"\n',
+        'sidecars[0].env.A: contains a NUL character',
+      ],
+      [
+        'an alias, which is never expanded (no alias bombs)',
+        'sidecars:\n  - &s {name: a, dependency: x}\n  - *s\n',
+        'sidecars.yml:3: sidecars[1]: expected a map of keys, got an alias (*s); write the value out',
+      ],
+      ['two documents', 'sidecars: []\n---\nsidecars: []\n', 'is not valid YAML'],
     ])('refuses %s', (_what, text, message) => {
       expect(errorOf(text)).toContain(message);
     });

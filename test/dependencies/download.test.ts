@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TRANSPORT, download, type TransportOptions } from '../../src/dependencies/download.js';
 import { startServer, type TestServer } from '../support/http-server.js';
+import { freePort } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
 
 const BODY = Buffer.from('agent-binary-'.repeat(1000));
@@ -91,6 +92,114 @@ describe('download', () => {
       const { dir, run } = await fetchTo('/short');
       await expect(run).rejects.toThrow(/could not download agent 1\.0\.0/);
       expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('retries a connection reset mid-body and then succeeds', async () => {
+      let calls = 0;
+      server.route('/reset-once', (req, res) => {
+        calls++;
+        res.writeHead(200, { 'content-length': BODY.length });
+        if (calls > 1) return void res.end(BODY);
+        res.write(BODY.subarray(0, 100), () => req.socket.resetAndDestroy());
+      });
+      const retries: string[] = [];
+      const { dest, run } = await fetchTo('/reset-once', { ...FAST, onRetry: (m) => retries.push(m) });
+      expect((await run).attempts).toBe(2);
+      expect(retries).toEqual([
+        expect.stringMatching(/Download of agent 1\.0\.0 failed \(.*\); retry 1 of 2/),
+      ]);
+      expect(await readFile(dest)).toEqual(BODY);
+      expect(await readdir(join(dest, '..'))).toEqual(['agent.tgz']);
+    });
+
+    it('fails on connections reset every time, and leaves no partial file', async () => {
+      server.route('/reset', (req, res) => {
+        res.writeHead(200, { 'content-length': BODY.length });
+        res.write(BODY.subarray(0, 100), () => req.socket.resetAndDestroy());
+      });
+      const before = server.hits('/reset').length;
+      const { dir, run } = await fetchTo('/reset');
+      await expect(run).rejects.toThrow(
+        /could not download agent 1\.0\.0 from http:\/\/127\.0\.0\.1:\d+\/reset: /,
+      );
+      expect(server.hits('/reset').length - before).toBe(3);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('detects a chunked body cut off before its last chunk', async () => {
+      server.route('/chunked-cut', (req, res) => {
+        res.writeHead(200);
+        res.write(BODY.subarray(0, 100), () => req.socket.destroy());
+      });
+      const { dir, run } = await fetchTo('/chunked-cut');
+      await expect(run).rejects.toThrow(
+        /could not download agent 1\.0\.0 .*: .*(Premature close|aborted|ECONNRESET)/i,
+      );
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('rejects a close-delimited body cut short (no Content-Length) by its sha256', async () => {
+      server.route('/close-cut', (req) => {
+        req.socket.end(
+          Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), BODY.subarray(0, 100)]),
+        );
+      });
+      const before = server.hits('/close-cut').length;
+      const { dir, run } = await fetchTo('/close-cut');
+      await expect(run).rejects.toThrow(`dependency sha256 mismatch: expected ${SHA} actual`);
+      expect(server.hits('/close-cut').length - before).toBe(1);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('names the proxy that refuses the connection, without retrying', async () => {
+      const closed = await freePort();
+      const retries: string[] = [];
+      const { dir, run } = await fetchTo('/ok', {
+        ...FAST,
+        proxyEnv: { http_proxy: `http://puser:proxy-pass@127.0.0.1:${closed}` },
+        onRetry: (m) => retries.push(m),
+      });
+      const error = await run.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(
+        new RegExp(
+          `could not download agent 1\\.0\\.0 .*: proxy http://\\*\\*\\*@127\\.0\\.0\\.1:${closed} refused the connection`,
+        ),
+      );
+      expect(error?.message).not.toContain('proxy-pass');
+      expect(retries).toEqual([]);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('refuses a redirect to a scheme other than http(s)', async () => {
+      server.route(
+        '/to-ftp',
+        (_req, res) => void res.writeHead(302, { location: 'ftp://127.0.0.1/x' }).end(),
+      );
+      const { dir, run } = await fetchTo('/to-ftp');
+      await expect(run).rejects.toThrow('refused a redirect to ftp: URL');
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('sends credentials of the uri to its own origin only, never across a redirect elsewhere', async () => {
+      const other = await startServer();
+      try {
+        other.route('/agent', (_req, res) => void res.writeHead(200).end(BODY));
+        server.route(
+          '/hop',
+          (_req, res) => void res.writeHead(302, { location: `${other.url}/agent` }).end(),
+        );
+        const dir = await tempDir('dl-');
+        const url = `${server.url.replace('http://', 'http://user:pa%40ss@')}/hop`;
+        await download({ url, dest: join(dir, 'agent'), sha256: SHA, label: 'agent 1.0.0' }, FAST);
+        const basic = `Basic ${Buffer.from('user:pa@ss').toString('base64')}`;
+        expect(server.hits('/hop').at(-1)?.headers.authorization).toBe(basic);
+        expect(other.hits('/agent')[0]?.headers.authorization).toBeUndefined();
+      } finally {
+        await other.close();
+      }
     });
 
     it('deletes the file and does not retry when the sha256 differs', async () => {

@@ -2,36 +2,67 @@
  * Staging failures a user can cause: each must print one clear `**ERROR**` line (no stack trace)
  * and leave nothing behind in DEPS_DIR or the cache.
  */
-import { readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
 import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
-import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
+import { freePort } from '../support/net.js';
+import { runPhase, stagingDirs, supplyArgs, type StagingDirs } from '../support/staging.js';
+import { listTree } from '../support/tree.js';
+import { selfSignedCert, type TestCertificate } from '../support/tls.js';
 
 let server: TestServer;
+let tlsServer: TestServer;
+let cert: TestCertificate;
 let buildpack: string;
 let sidecarUri: string;
 let sidecarSha: string;
+let sidecarBody: Buffer;
 
 beforeAll(async () => {
   server = await startServer();
+  cert = await selfSignedCert();
+  tlsServer = await startServer(cert);
   const sidecar = await serveFixtureSidecar(server);
   sidecarUri = sidecar.uri;
   sidecarSha = sidecar.sha256;
+  sidecarBody = await readFile(sidecar.path);
   buildpack = await makeTestBuildpack({ node: { server }, dependencies: [sidecar] });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await tlsServer.close();
+  await server.close();
+});
 
-async function stageWith(sidecarsYml: string, env: Record<string, string> = {}) {
-  const dirs = await stagingDirs();
-  await writeFile(join(dirs.buildDir, 'sidecars.yml'), sidecarsYml);
-  const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env });
-  return { dirs, result };
+async function stageWith(
+  sidecarsYml: string,
+  env: Record<string, string> = {},
+  { dirs, cancelSignal }: { dirs?: StagingDirs; cancelSignal?: AbortSignal } = {},
+) {
+  const staging = dirs ?? (await stagingDirs());
+  await writeFile(join(staging.buildDir, 'sidecars.yml'), sidecarsYml);
+  const result = await runPhase(buildpack, 'supply', supplyArgs(staging), {
+    env,
+    ...(cancelSignal ? { cancelSignal } : {}),
+  });
+  return { dirs: staging, result };
 }
 
-async function listTree(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true }).catch(() => [] as string[])).sort();
+/** sidecars.yml with one sidecar downloaded from `uri`, pinned to the fixture sidecar's sha256. */
+function uriSidecar(uri: string, sha256 = sidecarSha): string {
+  return `sidecars:\n  - name: cs\n    uri: ${uri}\n    sha256: ${sha256}\n    command: ./config-server\n    memory: 64M\n`;
+}
+
+/** What a staging left in DEPS_DIR/0 and in the cache's sidecar entries (the node runtime aside). */
+async function leftovers(dirs: StagingDirs): Promise<string[]> {
+  return [
+    ...(await listTree(join(dirs.depsDir, '0'))).map((p) => `deps/0/${p}`),
+    ...(await listTree(join(dirs.cacheDir, 'dependencies'))).map((p) => `cache/dependencies/${p}`),
+  ];
 }
 
 describe('failure cases', () => {
@@ -92,6 +123,171 @@ describe('failure cases', () => {
     expect(result.all).not.toContain('abc123');
     expect(server.hits('/missing').length - before).toBe(1);
     expect(await listTree(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+
+  it('fails on a sha256 mismatch of a manifest dependency, leaving nothing behind', async () => {
+    const sidecar = await serveFixtureSidecar(server, 'config-server', { version: '1.0.1' });
+    const wrong = 'b'.repeat(64);
+    const { dependencies } = parse(
+      await readFile(join(buildpack, 'manifest.yml'), 'utf8'),
+    ) as BuildpackManifest;
+    const tampered = await makeTestBuildpack({
+      dependencies: [...dependencies.filter((d) => d.name === 'node'), { ...sidecar, sha256: wrong }],
+    });
+    const dirs = await stagingDirs(join(FIXTURES, 'apps', 'config-server-app'));
+    const result = await runPhase(tampered, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `**ERROR** config-server 1.0.1: dependency sha256 mismatch: expected ${wrong} actual ${sidecar.sha256}`,
+    );
+    expect(await leftovers(dirs)).toEqual([]);
+  });
+
+  it('detects a cached file corrupted between stagings and downloads it again', async () => {
+    const dirs = await stagingDirs();
+    expect((await stageWith(uriSidecar(sidecarUri), {}, { dirs })).result.exitCode).toBe(0);
+    const [entry] = await readdir(join(dirs.cacheDir, 'dependencies'));
+    const cached = join(dirs.cacheDir, 'dependencies', entry as string, 'config-server-1.0.0.tgz');
+    await writeFile(cached, 'bit rot');
+    const before = server.hits('/sidecars/config-server-1.0.0.tgz').length;
+
+    const again = await stageWith(
+      uriSidecar(sidecarUri),
+      {},
+      { dirs: { ...(await stagingDirs()), cacheDir: dirs.cacheDir } },
+    );
+    expect(again.result.exitCode, again.result.all).toBe(0);
+    expect(again.result.stdout).toMatch(
+      /\*\*WARNING\*\* The cached copy of sidecar "cs" is corrupt \(sha256 [0-9a-f]{64}\); downloading it again/,
+    );
+    expect(again.result.stdout).toContain('sidecar "cs": downloaded');
+    expect(server.hits('/sidecars/config-server-1.0.0.tgz').length - before).toBe(1);
+    expect(await readFile(cached)).toEqual(sidecarBody);
+  });
+
+  it.each([
+    ['a 404', '/missing/agent.tgz', /HTTP 404/],
+    ['a body cut short without Content-Length', '/cut/agent.tgz', /dependency sha256 mismatch/],
+    ['a redirect loop', '/loop/agent.tgz', /too many redirects/],
+  ])('leaves no partial file after %s, and the next staging starts clean', async (_what, path, message) => {
+    server.route(
+      '/cut/agent.tgz',
+      (req) =>
+        void req.socket.end(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'),
+            sidecarBody.subarray(0, 200),
+          ]),
+        ),
+    );
+    server.route(
+      '/loop/agent.tgz',
+      (_req, res) => void res.writeHead(302, { location: '/loop/agent.tgz' }).end(),
+    );
+    const { dirs, result } = await stageWith(uriSidecar(`${server.url}${path}`));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(await leftovers(dirs)).toEqual([]);
+
+    server.route(path, (_req, res) => void res.writeHead(200).end(sidecarBody));
+    const again = await stageWith(uriSidecar(`${server.url}${path}`), {}, { dirs });
+    expect(again.result.exitCode, again.result.all).toBe(0);
+    expect(again.result.stdout).toContain('sidecar "cs": downloaded');
+    expect(await listTree(join(dirs.depsDir, '0', 'sidecars'))).toEqual(['cs', 'cs/config-server']);
+  });
+
+  it('clears a partial file left in the cache by a staging that was killed', async () => {
+    const dirs = await stagingDirs();
+    const entry = join(dirs.cacheDir, 'dependencies', createHash('sha256').update(sidecarUri).digest('hex'));
+    await mkdir(entry, { recursive: true });
+    await writeFile(join(entry, 'config-server-1.0.0.tgz.partial-999-dead'), 'half');
+    const { result } = await stageWith(uriSidecar(sidecarUri), {}, { dirs });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await listTree(join(dirs.cacheDir, 'dependencies'))).toEqual([
+      basename(entry),
+      `${basename(entry)}/config-server-1.0.0.tgz`,
+    ]);
+  });
+
+  it('retries a connection reset mid-body and stages without a leftover partial file', async () => {
+    let calls = 0;
+    server.route('/reset/agent.tgz', (req, res) => {
+      res.writeHead(200, { 'content-length': sidecarBody.length });
+      if (++calls > 1) return void res.end(sidecarBody);
+      res.write(sidecarBody.subarray(0, 200), () => req.socket.resetAndDestroy());
+    });
+    const { dirs, result } = await stageWith(uriSidecar(`${server.url}/reset/agent.tgz`));
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(/\*\*WARNING\*\* Download of sidecar "cs" failed \(.+\); retry 1 of 3/);
+    expect(await listTree(join(dirs.cacheDir, 'dependencies'))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      expect.stringMatching(/^[0-9a-f]{64}\/agent\.tgz$/),
+    ]);
+  });
+
+  it('refuses a redirect from https to plain http, naming the redacted target', async () => {
+    tlsServer.route(
+      '/agent.tgz',
+      (_req, res) => void res.writeHead(302, { location: `${sidecarUri}?sig=s3cr3t` }).end(),
+    );
+    const { dirs, result } = await stageWith(uriSidecar(`${tlsServer.url}/agent.tgz`), {
+      NODE_EXTRA_CA_CERTS: cert.certPath,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(
+      /\*\*ERROR\*\* could not download sidecar "cs" from https:\/\/127\.0\.0\.1:\d+\/agent\.tgz: refused a redirect from https to plain http \(http:\/\/127\.0\.0\.1:\d+\/sidecars\/config-server-1\.0\.0\.tgz\?sig=\*\*\*\)/,
+    );
+    expect(result.all).not.toContain('s3cr3t');
+    expect(await leftovers(dirs)).toEqual([]);
+  });
+
+  it('follows a redirect from https to plain http when SIDECAR_ALLOW_INSECURE_REDIRECTS=true', async () => {
+    tlsServer.route('/agent.tgz', (_req, res) => void res.writeHead(302, { location: sidecarUri }).end());
+    const { result } = await stageWith(uriSidecar(`${tlsServer.url}/agent.tgz`), {
+      NODE_EXTRA_CA_CERTS: cert.certPath,
+      SIDECAR_ALLOW_INSECURE_REDIRECTS: 'true',
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain('sidecar "cs": downloaded');
+  });
+
+  it('names the proxy that refuses connections, without retrying', async () => {
+    const closed = await freePort();
+    // The sidecar is asked from `localhost`, the node runtime (fetched first, by curl) from
+    // 127.0.0.1, which NO_PROXY lets go direct: the sidecar's download is the one that meets the proxy.
+    const uri = sidecarUri.replace('127.0.0.1', 'localhost');
+    const { dirs, result } = await stageWith(uriSidecar(uri), {
+      http_proxy: `http://u:proxy-secret@127.0.0.1:${closed}`,
+      no_proxy: '127.0.0.1',
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `**ERROR** could not download sidecar "cs" from ${uri}: proxy http://***@127.0.0.1:${closed} refused the connection (ECONNREFUSED)`,
+    );
+    expect(result.all).not.toContain('**WARNING** Download');
+    expect(result.all).not.toContain('proxy-secret');
+    expect(await leftovers(dirs)).toEqual([]);
+  });
+
+  it('removes the partial download and exits 143 when SIGTERM arrives mid-download', async () => {
+    let receiving!: () => void;
+    const midBody = new Promise<void>((resolve) => (receiving = resolve));
+    server.route('/slow/agent.tgz', (_req, res) => {
+      res.writeHead(200, { 'content-length': sidecarBody.length });
+      res.write(sidecarBody.subarray(0, 200), () => receiving());
+    });
+    const cancel = new AbortController();
+    void midBody.then(() => cancel.abort());
+    const { dirs, result } = await stageWith(
+      uriSidecar(`${server.url}/slow/agent.tgz`),
+      {},
+      { cancelSignal: cancel.signal },
+    );
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain(
+      '**ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
+    );
+    expect(await leftovers(dirs)).toEqual([]);
   });
 
   it('fails cleanly when the config is in SIDECARS_YML and broken', async () => {

@@ -3,7 +3,7 @@
  * download with sha256 check, node on PATH; and fail with a clear list of what was tried.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,16 @@ async function editManifest(dir: string, edit: (m: BuildpackManifest) => void): 
   const manifest = parse(await readFile(path, 'utf8')) as BuildpackManifest;
   edit(manifest);
   await writeFile(path, stringify(manifest));
+}
+
+/**
+ * Staging dirs for an app whose sidecars.yml lists no sidecars: supply runs the bundle (so it
+ * bootstraps node) and has nothing to install. Without any sidecar config the shim answers alone.
+ */
+async function stagingDirsNeedingNode() {
+  const dirs = await stagingDirs();
+  await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
+  return dirs;
 }
 
 describe('node runtime bootstrap', () => {
@@ -120,6 +130,48 @@ describe('node runtime bootstrap', () => {
       /^-----> Sidecar Buildpack \S+\n {7}No sidecars\.yml or \$SIDECARS_YML; nothing to install$/,
     );
     expect(server.hits('/never-fetched')).toEqual([]);
+  });
+
+  it('removes runtime downloads and unpackings left by killed stagings, but not ones in progress', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const dirs = await stagingDirsNeedingNode();
+    const root = join(dirs.cacheDir, 'sidecar_buildpack', 'node');
+    await mkdir(join(root, '22.23.1-abc.unpacking.old'), { recursive: true });
+    await mkdir(join(root, '22.23.1-abc.unpacking.new'), { recursive: true });
+    await writeFile(join(root, 'download.old'), 'partial');
+    await writeFile(join(root, 'download.new'), 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const old of ['22.23.1-abc.unpacking.old', 'download.old'])
+      await utimes(join(root, old), twoHoursAgo, twoHoursAgo);
+
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const left = await readdir(root);
+    expect(left.filter((name) => /^22\.23\.1-[0-9a-f]{12}$/.test(name))).toHaveLength(1);
+    expect(left.filter((name) => !/^22\.23\.1-[0-9a-f]{12}$/.test(name)).sort()).toEqual([
+      '22.23.1-abc.unpacking.new',
+      'download.new',
+    ]);
+  });
+
+  it('removes the partial runtime download and exits 143 when SIGTERM arrives mid-download', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    await editManifest(buildpack, (m) => {
+      const node = m.dependencies.find((d) => d.name === 'node');
+      if (node) node.uri = `${server.url}/stalling/node.tgz`;
+    });
+    const cancel = new AbortController();
+    server.route('/stalling/node.tgz', (_req, res) => {
+      res.writeHead(200, { 'content-length': 1_000_000 });
+      res.write(Buffer.alloc(1000), () => cancel.abort());
+    });
+    const dirs = await stagingDirsNeedingNode();
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { cancelSignal: cancel.signal });
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain(
+      '**ERROR** staging was interrupted by SIGTERM; its partial downloads were removed',
+    );
+    expect(await readdir(join(dirs.cacheDir, 'sidecar_buildpack', 'node'))).toEqual([]);
   });
 
   it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {

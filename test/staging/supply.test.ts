@@ -5,7 +5,7 @@
 import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
 import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
@@ -81,6 +81,39 @@ describe('bin/supply', () => {
       sidecar.kill('SIGKILL');
       await sidecar;
     }
+  });
+
+  it('carries a command and env values with quotes, $ and backquotes into launch.yml intact', async () => {
+    const dirs = await stagingDirs();
+    // What the app developer wrote, byte for byte: bash at launch must see exactly this.
+    const command = `printf '%s|%s|%s|%s\\n' "it's" '$HOME stays' "$GREETING" "$(cat marker)" > "$OUT"`;
+    const greeting = `say "hi" & 'bye' $USER \`id\` \\n`;
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      stringify({
+        sidecars: [
+          {
+            name: 'quoted',
+            dependency: 'config-server',
+            command,
+            memory: '64M',
+            env: { GREETING: greeting },
+          },
+        ],
+      }),
+    );
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const [entry] = (await readLaunch(dirs.depsDir)).processes;
+    expect(entry?.command.endsWith(` && ${command}`)).toBe(true);
+
+    await writeFile(join(dirs.depsDir, '0', 'sidecars', 'quoted', 'marker'), 'from the install dir');
+    const out = join(await tempDir('out-'), 'out.txt');
+    await execa('bash', ['-c', entry?.command ?? ''], {
+      env: { DEPS_DIR: dirs.depsDir, HOME: '/home/vcap/app', OUT: out },
+      extendEnv: false,
+    });
+    expect(await readFile(out, 'utf8')).toBe(`it's|$HOME stays|${greeting}|from the install dir\n`);
   });
 
   it('stages at index 1 with the index in every path', async () => {

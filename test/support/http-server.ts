@@ -3,6 +3,7 @@
  * so tests can assert what was (or was not) downloaded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,7 @@ export interface RecordedRequest {
 }
 
 export interface TestServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://` when started with a certificate */
   url: string;
   port: number;
   requests: RecordedRequest[];
@@ -29,10 +30,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<TestServer> {
+/** Starts the server; with `tls` (e.g. from selfSignedCert()) it speaks https. */
+export async function startServer(tls?: { key: string; cert: string }): Promise<TestServer> {
   const routes = new Map<string, Handler>();
   const requests: RecordedRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const handler = routes.get(path);
@@ -43,11 +45,12 @@ export async function startServer(): Promise<TestServer> {
     Promise.resolve(handler(req, res)).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
     file(path, filePath) {

@@ -50,6 +50,8 @@ export interface RunPhaseOptions {
   env?: Record<string, string | undefined>;
   /** Hide node from PATH, as on the stack (default true). */
   noNode?: boolean;
+  /** Sends SIGTERM to the phase when aborted, as the lifecycle does when staging is cancelled. */
+  cancelSignal?: AbortSignal;
 }
 
 export interface PhaseResult {
@@ -71,6 +73,7 @@ export async function runPhase(
   const result = await execa(join(buildpackDir, 'bin', phase), args, {
     reject: false,
     all: true,
+    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
     extendEnv: false,
     env: {
       PATH: path,
