@@ -10,11 +10,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stage, type RunningApp } from '../../tools/cf-local/index.js';
-import { FIXTURES } from '../support/buildpack.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { tutorialApp, withRunningApp, tutorialBuildpack } from './support/apps.js';
+import { tutorialApp, withRunningApp } from './support/apps.js';
 
 const JAVA_SHAPED = join(FIXTURES, 'buildpacks', 'java-shaped');
 const CONTAINER_MB = 1024;

@@ -9,16 +9,11 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stage } from '../../tools/cf-local/index.js';
+import { tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import {
-  AGENT_SUPPLY_BUILDPACK,
-  BINARY_BUILDPACK,
-  tutorialApp,
-  withRunningApp,
-  tutorialBuildpack,
-} from './support/apps.js';
+import { AGENT_SUPPLY_BUILDPACK, BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 
 describe('multi-buildpack: our buildpack at index 1', () => {
   let server: TestServer;

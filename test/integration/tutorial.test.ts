@@ -8,10 +8,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stage } from '../../tools/cf-local/index.js';
+import { tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { tempDir } from '../support/tmp.js';
 import { waitForHttp } from '../support/net.js';
-import { alive, BINARY_BUILDPACK, tutorialApp, withRunningApp, tutorialBuildpack } from './support/apps.js';
+import { alive, BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 
 describe('tutorial: config-server sidecar beside a web app', () => {
   let server: TestServer;

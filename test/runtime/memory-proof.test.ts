@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateJvmMemory, MB } from '../../src/runtime/jvm-memory.js';
 import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
-import { FIXTURES, makeTestBuildpack, serveFixtureSidecar } from '../support/buildpack.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { tempDir } from '../support/tmp.js';
@@ -98,10 +98,7 @@ describe('memory proof with a Java-shaped final buildpack', () => {
   let buildpack: string;
   beforeAll(async () => {
     server = await startServer();
-    buildpack = await makeTestBuildpack({
-      node: { server },
-      dependencies: [await serveFixtureSidecar(server)],
-    });
+    buildpack = await tutorialBuildpack(server);
   });
   afterAll(() => server.close());
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
-import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { tempDir } from '../support/tmp.js';
@@ -15,10 +15,7 @@ let buildpack: string;
 
 beforeAll(async () => {
   server = await startServer();
-  buildpack = await makeTestBuildpack({
-    node: { server },
-    dependencies: [await serveFixtureSidecar(server)],
-  });
+  buildpack = await tutorialBuildpack(server);
 });
 afterAll(() => server.close());
 

@@ -8,7 +8,13 @@ import { basename, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
-import { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime, FIXTURES } from '../support/buildpack.js';
+import {
+  makeTestBuildpack,
+  serveFixtureSidecar,
+  serveNodeRuntime,
+  FIXTURES,
+  tutorialBuildpack,
+} from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { makeNodeRuntimeTarball } from '../support/node-runtime.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
@@ -75,10 +81,7 @@ describe('node runtime bootstrap', () => {
   });
 
   it('falls back to a node >= 20 on PATH when the manifest runtime cannot be fetched', async () => {
-    const buildpack = await makeTestBuildpack({
-      node: { server },
-      dependencies: [await serveFixtureSidecar(server)],
-    });
+    const buildpack = await tutorialBuildpack(server);
     await editManifest(buildpack, (m) => {
       const node = m.dependencies.find((d) => d.name === 'node');
       if (node) node.uri = `${server.url}/nowhere/node.tgz`;

@@ -1,7 +1,7 @@
 /** Downloads (the node runtime by curl, sidecars by node-fetch) go through HTTP_PROXY. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { startProxy, type RecordingProxy } from '../support/proxy.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
@@ -13,10 +13,7 @@ let buildpack: string;
 beforeAll(async () => {
   server = await startServer();
   proxy = await startProxy();
-  buildpack = await makeTestBuildpack({
-    node: { server },
-    dependencies: [await serveFixtureSidecar(server)],
-  });
+  buildpack = await tutorialBuildpack(server);
 });
 afterAll(async () => {
   await proxy.close();

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
 import type { RuntimeJson } from '../../src/runtime/runtime-types.js';
-import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
@@ -22,10 +22,7 @@ let buildpack: string;
 
 beforeAll(async () => {
   server = await startServer();
-  buildpack = await makeTestBuildpack({
-    node: { server },
-    dependencies: [await serveFixtureSidecar(server)],
-  });
+  buildpack = await tutorialBuildpack(server);
 });
 afterAll(() => server.close());
 

@@ -70,3 +70,11 @@ export async function serveFixtureSidecar(
     path,
   };
 }
+
+/**
+ * The sidecar buildpack under test as the tutorial needs it: its node runtime and the
+ * config-server dependency served by `server`.
+ */
+export async function tutorialBuildpack(server: TestServer): Promise<string> {
+  return makeTestBuildpack({ node: { server }, dependencies: [await serveFixtureSidecar(server)] });
+}

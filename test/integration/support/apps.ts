@@ -8,22 +8,13 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { expect } from 'vitest';
 import { run, type RunningApp, type RunOptions } from '../../../tools/cf-local/index.js';
-import { FIXTURES, makeTestBuildpack, serveFixtureSidecar } from '../../support/buildpack.js';
-import type { TestServer } from '../../support/http-server.js';
+import { FIXTURES } from '../../support/buildpack.js';
 import { freePort } from '../../support/net.js';
 import { tempDir } from '../../support/tmp.js';
 
 export const BINARY_BUILDPACK = join(FIXTURES, 'buildpacks', 'binary');
 export const TUTORIAL_APP = join(FIXTURES, 'apps', 'config-server-app');
 export const AGENT_SUPPLY_BUILDPACK = join(FIXTURES, 'buildpacks', 'agent-supply');
-
-/**
- * The sidecar buildpack under test as the tutorial needs it: its node runtime and the
- * config-server dependency served by `server`.
- */
-export async function tutorialBuildpack(server: TestServer): Promise<string> {
-  return makeTestBuildpack({ node: { server }, dependencies: [await serveFixtureSidecar(server)] });
-}
 
 /** Polls `probe` every `intervalMs` until it returns a value (errors count as "not yet"). */
 export async function poll<T>(
