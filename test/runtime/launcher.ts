@@ -4,7 +4,7 @@
  * command, then `exec bash -c COMMAND`. The droplet is laid out as at /home/vcap: app/, deps/,
  * profile.d/ (what a libbuildpack final buildpack fills), tmp/, and a fake cgroup tree.
  */
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { installRuntime, PROFILE_SCRIPT_NAME } from '../../src/runtime/install-runtime.js';
@@ -47,15 +47,41 @@ export interface DropletOptions {
   depsIdx?: string;
 }
 
-export async function makeDroplet(runtime: RuntimeJson, options: DropletOptions = {}): Promise<Droplet> {
+/** A fresh /home/vcap-like dir with the droplet's paths named (none created yet). */
+async function dropletPaths(): Promise<Droplet> {
   const home = await tempDir('home-vcap-');
-  const droplet: Droplet = {
+  return {
     home,
     appDir: join(home, 'app'),
     depsDir: join(home, 'deps'),
     tmpDir: join(home, 'tmp'),
     cgroupRoot: join(home, 'cgroup'),
   };
+}
+
+/**
+ * The droplet of a real staging, as unpacked in the container: BUILD_DIR becomes app/, DEPS_DIR
+ * deps/, and the final buildpack's PROFILE_DIR (if any) profile.d/.
+ */
+export async function dropletFromStaging(staged: {
+  buildDir: string;
+  depsDir: string;
+  profileDir?: string;
+}): Promise<Droplet> {
+  const droplet = await dropletPaths();
+  await cp(staged.buildDir, droplet.appDir, { recursive: true });
+  await cp(staged.depsDir, droplet.depsDir, { recursive: true });
+  if (staged.profileDir) {
+    await cp(staged.profileDir, join(droplet.home, 'profile.d'), { recursive: true }).catch(() => undefined);
+  }
+  await mkdir(droplet.tmpDir, { recursive: true });
+  await mkdir(droplet.cgroupRoot, { recursive: true });
+  return droplet;
+}
+
+export async function makeDroplet(runtime: RuntimeJson, options: DropletOptions = {}): Promise<Droplet> {
+  const droplet = await dropletPaths();
+  const { home } = droplet;
   const depsIdx = options.depsIdx ?? '0';
   for (const dir of [droplet.appDir, join(droplet.depsDir, depsIdx), droplet.tmpDir, droplet.cgroupRoot])
     await mkdir(dir, { recursive: true });

@@ -5,7 +5,7 @@
  * with a staged droplet whose final buildpack has the Java buildpack's start command shape
  * (fixtures/buildpacks/java-shaped, with a bash stand-in calculator and java).
  */
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { execa } from 'execa';
@@ -17,7 +17,7 @@ import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { tempDir } from '../support/tmp.js';
-import { launch, makeDroplet, MiB, setCgroupLimit, type Droplet } from './launcher.js';
+import { dropletFromStaging, launch, makeDroplet, MiB, setCgroupLimit, type Droplet } from './launcher.js';
 
 const CONTAINER_MB = 1024;
 const SIDECARS_MB = 256;
@@ -125,19 +125,7 @@ describe('memory proof with a Java-shaped final buildpack', () => {
     expect(web).toContain('--total-memory=$MEMORY_LIMIT');
 
     // The droplet as unpacked at /home/vcap: app/, deps/, profile.d/ (the finalize's PROFILE_DIR).
-    const home = await tempDir('home-vcap-');
-    const droplet: Droplet = {
-      home,
-      appDir: join(home, 'app'),
-      depsDir: join(home, 'deps'),
-      tmpDir: join(home, 'tmp'),
-      cgroupRoot: join(home, 'cgroup'),
-    };
-    await cp(dirs.buildDir, droplet.appDir, { recursive: true });
-    await cp(dirs.depsDir, droplet.depsDir, { recursive: true });
-    await cp(profileDir, join(home, 'profile.d'), { recursive: true }).catch(() => undefined);
-    await mkdir(droplet.tmpDir);
-    await mkdir(droplet.cgroupRoot);
+    const droplet = await dropletFromStaging({ ...dirs, profileDir });
     await setCgroupLimit(droplet, String(CONTAINER_MB * MiB));
     return { droplet, web };
   }

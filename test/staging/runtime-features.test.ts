@@ -2,7 +2,7 @@
  * The run-time features end to end: bin/supply writes the scripts, runtime.json and the supervised
  * launch command; then the staged droplet's app and sidecar start as the launcher starts them.
  */
-import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,7 @@ import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
-import { tempDir } from '../support/tmp.js';
-import { launch, MiB, type Droplet } from '../runtime/launcher.js';
+import { dropletFromStaging, launch, MiB, type Droplet } from '../runtime/launcher.js';
 
 const APP = join(FIXTURES, 'apps', 'config-server-app');
 const SECRET = 'vcap-secret-7d1e0c';
@@ -147,18 +146,7 @@ describe('failure cases', () => {
 
 describe('a staged droplet at run time', () => {
   async function droplet(dirs: { buildDir: string; depsDir: string }): Promise<Droplet> {
-    const home = await tempDir('home-vcap-');
-    const d: Droplet = {
-      home,
-      appDir: join(home, 'app'),
-      depsDir: join(home, 'deps'),
-      tmpDir: join(home, 'tmp'),
-      cgroupRoot: join(home, 'cgroup'),
-    };
-    await cp(dirs.buildDir, d.appDir, { recursive: true });
-    await cp(dirs.depsDir, d.depsDir, { recursive: true });
-    await mkdir(d.tmpDir, { recursive: true });
-    await mkdir(d.cgroupRoot, { recursive: true });
+    const d = await dropletFromStaging(dirs);
     await writeFile(join(d.cgroupRoot, 'memory.max'), `${1024 * MiB}\n`);
     return d;
   }
