@@ -56,11 +56,3 @@ export function buildLaunchYml(
 ): LaunchYml {
   return { processes: [...processes, ...sidecars.map((s) => sidecarProcess(depsIdx, s))] };
 }
-
-/** Total sidecar memory per process type, as Cloud Controller subtracts it. */
-export function sidecarMemoryByProcessType(sidecars: SidecarLaunch[]): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const s of sidecars)
-    for (const type of s.processTypes) totals.set(type, (totals.get(type) ?? 0) + s.memoryMb);
-  return totals;
-}

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { stringify, parse } from 'yaml';
-import { buildLaunchYml, sidecarMemoryByProcessType } from '../../src/launch/launch-config.js';
+import { buildLaunchYml } from '../../src/launch/launch-config.js';
 
 const sidecar = {
   name: 'otel',
@@ -33,13 +33,5 @@ describe('launch.yml', () => {
     const command = (launch.processes[0]?.command ?? '').replace('cd "$DEPS_DIR/0/sidecars/otel"', 'true');
     const { stdout } = await execa('bash', ['-c', command], { env, extendEnv: false });
     expect(stdout).toBe(`1|it's "$quoted" \`x\`|/home/vcap/app`);
-  });
-
-  it('sums sidecar memory per process type', () => {
-    const totals = sidecarMemoryByProcessType([
-      sidecar,
-      { ...sidecar, name: 'b', processTypes: ['web'], memoryMb: 64 },
-    ]);
-    expect(Object.fromEntries(totals)).toEqual({ web: 192, worker: 128 });
   });
 });
