@@ -2,20 +2,15 @@
  * Runs the buildpack's bin/ shims as the lifecycle does (cf-contract section 1), in an
  * environment like the stack's: a PATH without node, CF_STACK set, a private TMPDIR.
  */
-import { mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { makeStackPath } from '../src/packaging/stack-path.js';
 import { join } from 'node:path';
 import type { Command } from './measure.js';
 import type { Workspace } from './workspace.js';
 
 /** Env for the shims: every tool of /usr/bin and /bin except node, as on cflinuxfs4. */
 export async function stackEnv(ws: Workspace): Promise<NodeJS.ProcessEnv> {
-  const bin = await ws.dir('stack-path');
-  const hidden = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
-  for (const source of ['/usr/bin', '/bin']) {
-    for (const name of await readdir(source).catch(() => [] as string[])) {
-      if (!hidden.has(name)) await symlink(join(source, name), join(bin, name)).catch(() => undefined);
-    }
-  }
+  const bin = await makeStackPath(await ws.dir('stack-path'), '/usr/bin:/bin');
   return {
     PATH: bin,
     HOME: ws.root,

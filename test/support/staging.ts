@@ -3,9 +3,10 @@
  * `bin/supply BUILD_DIR CACHE_DIR DEPS_DIR INDEX` in fresh temp dirs, with DEPS_DIR/<i> created
  * beforehand for every buildpack, and optionally a PATH like the stack's: no node on it.
  */
-import { cp, mkdir, readdir, symlink } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { makeStackPath } from '../../src/packaging/stack-path.js';
 import { tempDir } from './tmp.js';
 
 export interface StagingDirs {
@@ -29,20 +30,10 @@ let stackPathPromise: Promise<string> | undefined;
 
 /**
  * A PATH with every tool of /usr/bin and /bin except node and its package managers, like the
- * cflinuxfs4 stack, which has no node.
+ * cflinuxfs4 stack, which has no node (the same builder `package.sh --verify` uses).
  */
 export function pathWithoutNode(): Promise<string> {
-  stackPathPromise ??= (async () => {
-    const dir = await tempDir('stack-path-');
-    const hidden = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
-    for (const source of ['/usr/bin', '/bin']) {
-      for (const name of await readdir(source).catch(() => [] as string[])) {
-        if (hidden.has(name)) continue;
-        await symlink(join(source, name), join(dir, name)).catch(() => undefined);
-      }
-    }
-    return dir;
-  })();
+  stackPathPromise ??= tempDir('stack-path-').then((dir) => makeStackPath(dir, '/usr/bin:/bin'));
   return stackPathPromise;
 }
 
