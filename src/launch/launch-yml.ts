@@ -2,9 +2,10 @@
  * Reading and writing launch.yml and config.yml in DEPS_DIR/INDEX. Written through a temp file and
  * a rename, so the lifecycle never sees a half-written file.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { writeAtomically } from '../fs/write-atomically.js';
 import type { DepsConfigYml, LaunchYml } from './launch-types.js';
 
 /**
@@ -17,9 +18,7 @@ export function lifecycleYaml(data: unknown): string {
 }
 
 export async function writeYamlFile(path: string, data: unknown): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, lifecycleYaml(data));
-  await rename(temp, path);
+  await writeAtomically(path, lifecycleYaml(data));
 }
 
 export function launchYmlPath(depsDir: string, depsIdx: string): string {

@@ -12,8 +12,9 @@
  * Both profile.d copies are the same script; the first one sourced does the work and the second
  * returns at once (see profile.sh). Files are written through a temp name and a rename.
  */
-import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { formatProcessTypeRows, processTypeRows, RUNTIME_DIR_NAME } from './runtime-config.js';
 import type { RuntimeJson } from './runtime-types.js';
 
@@ -78,10 +79,4 @@ export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir'>): 
     join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),
     join(target.buildDir, '.profile.d', PROFILE_SCRIPT_NAME),
   ];
-}
-
-async function writeAtomically(path: string, content: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, content);
-  await rename(temp, path);
 }
