@@ -30,7 +30,9 @@ export const ENV = {
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [phase, ...args] = argv;
-  const log = consoleLogger(Boolean(env[ENV.debug]));
+  // detect's and release's stdout is data the lifecycle parses (the buildpack's name, YAML): their
+  // log lines all go to stderr, which the lifecycle shows.
+  const log = consoleLogger(Boolean(env[ENV.debug]), phase === 'detect' || phase === 'release');
   if (!phase || !(phase in USAGE)) {
     log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
     return ExitCode.internalError;

@@ -22,8 +22,9 @@
 #   after 5 s) and exits 1: Cloud Foundry restarts a container when any of its processes exits,
 #   which turns a hung sidecar, that a PID health check cannot see, into a restart.
 # - Stop order: on SIGTERM (or SIGINT) with stop.graceSeconds > 0 it keeps the sidecar serving
-#   until the app's process has exited (pid from ${TMPDIR:-/tmp}/sidecar-buildpack-app.pid,
-#   written by profile.sh) or graceSeconds have passed, then forwards the signal. Cloud Foundry
+#   until the app's processes have exited (pids from ${TMPDIR:-/tmp}/sidecar-buildpack-app.<PID>.pid,
+#   one file per app process, written by profile.sh) or graceSeconds have passed, then forwards
+#   the signal. Cloud Foundry
 #   sends SIGTERM to all processes at once and SIGKILLs them 10 s later, so an app that drains
 #   requests can still reach its config server or agent meanwhile. Without stop, at once.
 # - Other signals (HUP, QUIT, USR1, USR2) are forwarded as they come.
@@ -39,7 +40,7 @@ here=${BASH_SOURCE[0]%/*}
 [[ $here == "${BASH_SOURCE[0]}" ]] && here=.
 runtime_json=$here/runtime.json
 prefix="[sidecar-buildpack] $name:"
-app_pid_file=${TMPDIR:-/tmp}/sidecar-buildpack-app.pid
+app_pid_files=${TMPDIR:-/tmp}/sidecar-buildpack-app.
 
 # shellcheck source=probe.sh
 source "$here/probe.sh"
@@ -156,11 +157,16 @@ running() {
   [[ ${rest%% *} != Z ]]
 }
 
+# True while any app process runs: every launch that is not a known sidecar records its pid
+# (profile.sh), a manifest-declared sidecar's too, so none of them ends the grace early.
 app_alive() {
-  local pid
-  [[ -r $app_pid_file ]] || return 1
-  read -r pid <"$app_pid_file" || return 1
-  running "$pid"
+  local f pid
+  for f in "$app_pid_files"*.pid; do
+    pid=${f#"$app_pid_files"}
+    pid=${pid%.pid}
+    running "$pid" && return 0
+  done
+  return 1
 }
 
 # Milliseconds since the epoch into $now_ms, without a fork (digits of EPOCHREALTIME, whatever
@@ -175,7 +181,7 @@ stop_sidecar() {
   local sig=$1 rc
   stop_helpers
   if ((grace > 0)) && app_alive; then
-    echo "$prefix SIG$sig received: keeping the sidecar serving until the app's process exits (at most ${grace}s)"
+    echo "$prefix SIG$sig received: keeping the sidecar serving until the app's processes exit (at most ${grace}s)"
     now_ms
     local deadline=$((now_ms + grace * 1000))
     while app_alive && running "$child"; do
@@ -184,9 +190,9 @@ stop_sidecar() {
       sleep 0.1
     done
     if app_alive; then
-      echo "$prefix grace of ${grace}s over, the app's process is still running; stopping the sidecar"
+      echo "$prefix grace of ${grace}s over, an app process is still running; stopping the sidecar"
     else
-      echo "$prefix the app's process has exited; stopping the sidecar"
+      echo "$prefix the app's processes have exited; stopping the sidecar"
     fi
   fi
   kill -s "$sig" -- "-$child" 2>/dev/null

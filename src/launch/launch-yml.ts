@@ -2,7 +2,7 @@
  * Reading and writing launch.yml and config.yml in DEPS_DIR/INDEX. Written through a temp file and
  * a rename, so the lifecycle never sees a half-written file.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeAtomically } from '../fs/write-atomically.js';
@@ -25,8 +25,30 @@ export function launchYmlPath(depsDir: string, depsIdx: string): string {
   return join(depsDir, depsIdx, 'launch.yml');
 }
 
+/**
+ * The deps dirs whose launch.yml must hold this buildpack's processes. With 10 or more buildpacks
+ * the lifecycle names deps dirs zero-padded (`deps/09`) but reads launch.yml from the unpadded
+ * `deps/9` (buildpackapplifecycle MergeLaunchYML, cf-contract section 7), so a padded index gets a
+ * copy there too; nothing else of the droplet uses `deps/9`. Pure.
+ */
+export function launchYmlIndexes(depsIdx: string): string[] {
+  const unpadded = String(Number(depsIdx));
+  return /^\d+$/.test(depsIdx) && unpadded !== depsIdx ? [depsIdx, unpadded] : [depsIdx];
+}
+
+/** The staging log's word on the copy launchYmlIndexes() asks for, if any. Pure. */
+export function launchYmlCopyNote(depsIdx: string): string | undefined {
+  const copy = launchYmlIndexes(depsIdx)[1];
+  return copy === undefined
+    ? undefined
+    : `INDEX ${depsIdx} is zero-padded (10 or more buildpacks): launch.yml is written to deps/${copy} too, where the lifecycle reads it`;
+}
+
 export async function writeLaunchYml(depsDir: string, depsIdx: string, launch: LaunchYml): Promise<void> {
-  await writeYamlFile(launchYmlPath(depsDir, depsIdx), launch);
+  for (const index of launchYmlIndexes(depsIdx)) {
+    await mkdir(join(depsDir, index), { recursive: true });
+    await writeYamlFile(launchYmlPath(depsDir, index), launch);
+  }
 }
 
 export async function readLaunchYml(depsDir: string, depsIdx: string): Promise<LaunchYml | undefined> {

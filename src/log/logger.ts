@@ -59,11 +59,11 @@ export class Logger {
   }
 }
 
-/** A logger writing to the process's stdout/stderr; only cli.ts should create one. */
-export function consoleLogger(debug: boolean): Logger {
-  return new Logger(
-    { write: (t) => void process.stdout.write(t) },
-    { write: (t) => void process.stderr.write(t) },
-    debug,
-  );
+/**
+ * A logger writing to the process's stdout/stderr (only stderr with `stderrOnly`, for a phase whose
+ * stdout is data); only cli.ts should create one.
+ */
+export function consoleLogger(debug: boolean, stderrOnly = false): Logger {
+  const stderr: LogSink = { write: (t) => void process.stderr.write(t) };
+  return new Logger(stderrOnly ? stderr : { write: (t) => void process.stdout.write(t) }, stderr, debug);
 }

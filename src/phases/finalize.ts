@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { loadAppConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
 import type { LaunchProcess } from '../launch/launch-types.js';
-import { readLaunchYml, writeLaunchYml } from '../launch/launch-yml.js';
+import { launchYmlCopyNote, readLaunchYml, writeLaunchYml } from '../launch/launch-yml.js';
+import { readRuntimeJson, runtimeDir, writeRuntimeData } from '../runtime/install-runtime.js';
+import { withOtherSidecars } from '../runtime/runtime-config.js';
 import { appProcesses } from './app-processes.js';
+import { otherBuildpacksSidecars } from './other-sidecars.js';
 import type { StagingContext } from './context.js';
 
 export async function finalize(ctx: StagingContext): Promise<void> {
@@ -26,10 +29,24 @@ export async function finalize(ctx: StagingContext): Promise<void> {
   const existing = (await readLaunchYml(ctx.depsDir, ctx.depsIdx)) ?? { processes: [] };
   const appEntries: LaunchProcess[] = Object.entries(processes).map(([type, command]) => ({ type, command }));
   const sidecars = existing.processes.filter((p) => !(p.type in processes));
-  await mkdir(join(ctx.depsDir, ctx.depsIdx), { recursive: true });
   await writeLaunchYml(ctx.depsDir, ctx.depsIdx, { processes: [...appEntries, ...sidecars] });
   for (const [type, command] of Object.entries(processes)) log.detail(`Process type ${type}: ${command}`);
+  const copyNote = launchYmlCopyNote(ctx.depsIdx);
+  if (copyNote) log.detail(copyNote);
+  await refreshOtherSidecars(ctx);
   if (ctx.profileDir) await copyProfileScripts(ctx.depsDir, ctx.profileDir);
+}
+
+/**
+ * As the last buildpack, finalize sees every other buildpack's launch.yml, also those of the
+ * supply buildpacks after this one: the run time learns of their sidecars too.
+ */
+async function refreshOtherSidecars(ctx: StagingContext): Promise<void> {
+  const dir = runtimeDir(ctx.depsDir, ctx.depsIdx);
+  const runtime = await readRuntimeJson(dir);
+  if (!runtime) return;
+  const known = new Set(runtime.otherSidecars.map((s) => s.name));
+  await writeRuntimeData(dir, withOtherSidecars(runtime, await otherBuildpacksSidecars(ctx, known)));
 }
 
 /**

@@ -15,8 +15,9 @@ import { extractArtifact } from '../archive/extract.js';
 import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
 import { loadManifest } from '../dependencies/manifest.js';
 import { buildLaunchYml, sidecarDir } from '../launch/launch-config.js';
-import { writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
+import { launchYmlCopyNote, writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
 import type { StagingContext } from './context.js';
+import { otherBuildpacksSidecars } from './other-sidecars.js';
 import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
 import { summaryTable } from './summary.js';
 import { installRuntime, runtimePaths, shippedScriptsDir } from '../runtime/install-runtime.js';
@@ -59,7 +60,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
   const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };
-  const runtime = buildRuntimeJson(plan.sidecars);
+  const others = await otherBuildpacksSidecars(ctx);
+  const runtime = buildRuntimeJson(plan.sidecars, others);
   const installed: InstalledSidecar[] = [];
   const used: string[] = [];
   try {
@@ -90,6 +92,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     throw error;
   }
   await pruneCache(ctx.cacheDir, used, log);
+  const copyNote = launchYmlCopyNote(ctx.depsIdx);
+  if (copyNote) log.detail(copyNote);
 
   log.header('Sidecars');
   log.table(

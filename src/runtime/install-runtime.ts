@@ -4,6 +4,8 @@
  *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
  *                                     supervise.sh credentials.sh runtime.json
  *                                     process-types/<type>.tsv (runtime-config.ts)
+ *                                     other-sidecars.cmd: other buildpacks' sidecars, name and
+ *                                     command, each ended by a NUL byte (profile.sh)
  *   DEPS_DIR/INDEX/profile.d/sidecar_buildpack.sh   copy of profile.sh (libbuildpack final
  *                                                   buildpacks copy it to ../profile.d)
  *   BUILD_DIR/.profile.d/sidecar_buildpack.sh       copy of profile.sh (always sourced, also
@@ -12,10 +14,15 @@
  * Both profile.d copies are the same script; the first one sourced does the work and the second
  * returns at once (see profile.sh). Files are written through a temp name and a rename.
  */
-import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../fs/write-atomically.js';
-import { formatProcessTypeRows, processTypeRows, RUNTIME_DIR_NAME } from './runtime-config.js';
+import {
+  formatProcessTypeRows,
+  processTypeRows,
+  RUNTIME_DIR_NAME,
+  sidecarProcessTypes,
+} from './runtime-config.js';
 import type { RuntimeJson } from './runtime-types.js';
 
 export { RUNTIME_DIR_NAME };
@@ -46,7 +53,7 @@ export interface InstallRuntimeTarget {
 
 export async function installRuntime(target: InstallRuntimeTarget, runtime: RuntimeJson): Promise<void> {
   const source = target.scriptsDir;
-  const dest = join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME);
+  const dest = runtimeDir(target.depsDir, target.depsIdx);
   await mkdir(dest, { recursive: true });
   for (const script of RUNTIME_SCRIPTS) {
     await copyFile(join(source, script), join(dest, script)).catch((error: unknown) => {
@@ -54,13 +61,7 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     });
     await chmod(join(dest, script), 0o755);
   }
-  await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
-  await mkdir(join(dest, 'process-types'), { recursive: true });
-  for (const type of Object.keys(runtime.processTypes))
-    await writeAtomically(
-      join(dest, 'process-types', `${type}.tsv`),
-      formatProcessTypeRows(processTypeRows(runtime, type)),
-    );
+  await writeRuntimeData(dest, runtime);
 
   const profile = await readFile(join(source, 'profile.sh'), 'utf8');
   for (const dir of [
@@ -70,6 +71,36 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     await mkdir(dir, { recursive: true });
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
+}
+
+/** DEPS_DIR/INDEX/sidecar_runtime of a buildpack at `depsIdx`. */
+export function runtimeDir(depsDir: string, depsIdx: string): string {
+  return join(depsDir, depsIdx, RUNTIME_DIR_NAME);
+}
+
+/**
+ * runtime.json and what is derived from it for the bash side. Also rewritten by finalize, which
+ * sees the launch.yml of the buildpacks after this one too.
+ */
+export async function writeRuntimeData(dest: string, runtime: RuntimeJson): Promise<void> {
+  await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
+  await rm(join(dest, 'process-types'), { recursive: true, force: true });
+  await mkdir(join(dest, 'process-types'), { recursive: true });
+  for (const type of sidecarProcessTypes(runtime))
+    await writeAtomically(
+      join(dest, 'process-types', `${type}.tsv`),
+      formatProcessTypeRows(processTypeRows(runtime, type)),
+    );
+  // NUL-ended: a command may hold any other byte, newlines included; bash reads it with read -d ''.
+  await writeAtomically(
+    join(dest, 'other-sidecars.cmd'),
+    runtime.otherSidecars.map((s) => `${s.name}\0${s.command}\0`).join(''),
+  );
+}
+
+export async function readRuntimeJson(dest: string): Promise<RuntimeJson | undefined> {
+  const text = await readFile(join(dest, 'runtime.json'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as RuntimeJson);
 }
 
 /** Everything installRuntime writes, for supply's clean-up after a failure. */

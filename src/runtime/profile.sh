@@ -5,7 +5,7 @@
 # (the app's and each sidecar's), with $1 = the app dir and $2 = the command it will exec.
 # For the app's own process this script
 #   1. runs the Java memory guard (memory-guard.sh), which prints one line,
-#   2. records the process's pid for the sidecars' stop order (supervise.sh reads it),
+#   2. records the process's pid for the sidecars' stop order (supervise.sh reads them),
 #   3. waits for sidecars with `ready:` (ready-wait.sh); exits 1 when one with on_timeout: fail
 #      is not ready, so that the container restarts.
 # For a sidecar's launch or a task it prints one line and changes nothing.
@@ -19,19 +19,26 @@
 # shell variable set by the first and returns at once; the variable is not exported, so the
 # app's own child shells do not inherit it. The guard is idempotent on its own as well.
 #
-# How a launch is told apart (cf-contract section 3):
+# How a launch is told apart (cf-contract sections 3, 4):
 #   no "process_type" in VCAP_APPLICATION          -> a task (tasks run no sidecars): skip
 #   $2 starts with `cd "$DEPS_DIR/<i>/sidecars/`   -> one of our sidecars (the command shape
 #                                                     the staging core writes): skip
+#   $2 is the exact command of a sidecar another   -> that buildpack's sidecar: skip
+#   buildpack's launch.yml declares
 #   otherwise                                      -> the app's process of that type
-# Sidecar launches and tasks cost only these two pattern tests: no fork.
+# Launches are told apart without a fork. A sidecar declared in the app manifest cannot be
+# named (the droplet never holds the manifest): it counts as an app process. That is safe: the
+# guard leaves its own lower MEMORY_LIMIT alone on a current Cloud Controller, and each app
+# process records its own pid, so the stop order waits for all of them instead of losing one.
 #
 # Data written at staging (the contract with the TypeScript side, src/runtime/runtime-config.ts):
 #   DEPS_DIR/INDEX/sidecar_runtime/ found by a glob for */sidecar_runtime/runtime.json under
 #   $DEPS_DIR, and in it process-types/<TYPE>.tsv: "memory<TAB>MB" (memory guard) and
 #   "ready<TAB>NAME<TAB>KIND<TAB>TARGET<TAB>TIMEOUT<TAB>ON_TIMEOUT" lines (ready wait). Plain
 #   lines read by bash's `read`, so the app's start needs no jq: no fork but the probes.
-# Pid file: ${TMPDIR:-/tmp}/sidecar-buildpack-app.pid (TMPDIR is shared by the app and sidecars).
+#   other-sidecars.cmd: NAME NUL COMMAND NUL for each other buildpack's sidecar.
+# Pid files: ${TMPDIR:-/tmp}/sidecar-buildpack-app.<PID>.pid, one per app process, so that no
+# launch overwrites another's (TMPDIR is shared by the app and sidecars).
 #
 # Must be `set -u` safe, must not `set -e` or change shell options, and leaves no functions
 # or variables behind except the once-per-process marker.
@@ -60,6 +67,15 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
       return 0
     fi
     dir=${runtime_json%/runtime.json}
+    if [[ -s $dir/other-sidecars.cmd ]]; then
+      local name other
+      while IFS= read -r -d '' name && IFS= read -r -d '' other; do
+        if [[ $other == "$command" ]]; then
+          echo "$prefix the launch of sidecar '$name' (another buildpack's) in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
+          return 0
+        fi
+      done <"$dir/other-sidecars.cmd"
+    fi
     type_tsv=$dir/process-types/$process_type.tsv
     # shellcheck source=memory-guard.sh
     source "$dir/memory-guard.sh"
@@ -68,7 +84,7 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
     unset sidecar_bp_mb sidecar_bp_cgroup_mb
 
     # Written before the ready wait so that a sidecar stopped meanwhile still finds the app.
-    printf '%s\n' "$$" 2>/dev/null >"${TMPDIR:-/tmp}/sidecar-buildpack-app.pid"
+    : 2>/dev/null >"${TMPDIR:-/tmp}/sidecar-buildpack-app.$$.pid"
 
     # shellcheck source=probe.sh
     source "$dir/probe.sh"

@@ -5,7 +5,13 @@
 import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
 import { formatMb } from '../config/size.js';
 import { jvmMinimumMb } from './jvm-memory.js';
-import { RUNTIME_JSON_VERSION, type RuntimeJson, type RuntimeSidecar } from './runtime-types.js';
+import type { DeclaredSidecar } from '../launch/declared-sidecars.js';
+import {
+  RUNTIME_JSON_VERSION,
+  type RuntimeJson,
+  type RuntimeOtherSidecar,
+  type RuntimeSidecar,
+} from './runtime-types.js';
 
 /** DEPS_DIR/INDEX/<this>: the scripts and runtime.json. */
 export const RUNTIME_DIR_NAME = 'sidecar_runtime';
@@ -23,8 +29,16 @@ export interface RuntimeSidecarInput {
   runtime?: SidecarRuntimeOptions;
 }
 
-export function buildRuntimeJson(sidecars: RuntimeSidecarInput[]): RuntimeJson {
-  const json: RuntimeJson = { version: RUNTIME_JSON_VERSION, processTypes: {}, sidecars: {} };
+export function buildRuntimeJson(
+  sidecars: RuntimeSidecarInput[],
+  others: DeclaredSidecar[] = [],
+): RuntimeJson {
+  const json: RuntimeJson = {
+    version: RUNTIME_JSON_VERSION,
+    processTypes: {},
+    sidecars: {},
+    otherSidecars: otherSidecars(sidecars, others),
+  };
   for (const sidecar of sidecars) {
     for (const type of sidecar.processTypes) {
       const entry = (json.processTypes[type] ??= { sidecarMemoryMb: 0, sidecars: [] });
@@ -34,6 +48,47 @@ export function buildRuntimeJson(sidecars: RuntimeSidecarInput[]): RuntimeJson {
     json.sidecars[sidecar.name] = runtimeSidecar(sidecar);
   }
   return json;
+}
+
+/**
+ * Other buildpacks' sidecars, less any that one of ours replaces or is replaced by (same name:
+ * the lifecycle keeps one entry per type, and a sidecar of ours by that name is not theirs).
+ */
+function otherSidecars(ours: RuntimeSidecarInput[], others: DeclaredSidecar[]): RuntimeOtherSidecar[] {
+  const names = new Set(ours.map((s) => s.name));
+  return others
+    .filter((s) => !names.has(s.name) && !`${s.name}${s.command}`.includes('\0'))
+    .map((s) => ({
+      name: s.name,
+      depsIdx: s.depsIdx,
+      processTypes: [...s.processTypes],
+      memoryMb: s.memoryMb,
+      command: s.command,
+    }));
+}
+
+/** With other buildpacks' sidecars replaced by `others` (finalize sees the later buildpacks' too). */
+export function withOtherSidecars(runtime: RuntimeJson, others: DeclaredSidecar[]): RuntimeJson {
+  const ours = Object.entries(runtime.sidecars).map(([name, s]) => ({ name, ...s }));
+  return { ...runtime, otherSidecars: otherSidecars(ours, others) };
+}
+
+/**
+ * The memory the guard reserves beside a process type: every declared sidecar's, this
+ * buildpack's and the others' (Cloud Controller subtracts them all from MEMORY_LIMIT).
+ */
+export function reservedMemoryMb(runtime: RuntimeJson, processType: string): number {
+  const others = runtime.otherSidecars
+    .filter((s) => s.processTypes.includes(processType))
+    .reduce((sum, s) => sum + s.memoryMb, 0);
+  return (runtime.processTypes[processType]?.sidecarMemoryMb ?? 0) + others;
+}
+
+/** Every process type some sidecar, ours or another buildpack's, runs beside. */
+export function sidecarProcessTypes(runtime: RuntimeJson): string[] {
+  const types = new Set(Object.keys(runtime.processTypes));
+  for (const s of runtime.otherSidecars) for (const t of s.processTypes) types.add(t);
+  return [...types];
 }
 
 function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
@@ -78,10 +133,9 @@ export type ProcessTypeRow =
   ['memory', number] | ['ready', string, 'http' | 'tcp', string, number, 'fail' | 'warn'];
 
 export function processTypeRows(runtime: RuntimeJson, processType: string): ProcessTypeRow[] {
-  const entry = runtime.processTypes[processType];
-  if (!entry) return [];
-  const rows: ProcessTypeRow[] = [['memory', entry.sidecarMemoryMb]];
-  for (const name of entry.sidecars) {
+  if (!sidecarProcessTypes(runtime).includes(processType)) return [];
+  const rows: ProcessTypeRow[] = [['memory', reservedMemoryMb(runtime, processType)]];
+  for (const name of runtime.processTypes[processType]?.sidecars ?? []) {
     const ready = runtime.sidecars[name]?.ready;
     if (!ready) continue;
     const target = ready.kind === 'http' ? ready.url : String(ready.port);
@@ -129,14 +183,15 @@ export function memoryAdvice(runtime: RuntimeJson, stagingMemoryMb: number | und
   const minimum = jvmMinimumMb();
   const details: string[] = [];
   const warnings: string[] = [];
-  for (const [type, entry] of Object.entries(runtime.processTypes)) {
-    const needed = entry.sidecarMemoryMb + minimum;
+  for (const type of sidecarProcessTypes(runtime)) {
+    const reserved = reservedMemoryMb(runtime, type);
+    const needed = reserved + minimum;
     details.push(
-      `Process type ${type}: sidecars reserve ${formatMb(entry.sidecarMemoryMb)}; a JVM app needs at least ${formatMb(needed)} there (${formatMb(minimum)} for a typical JVM)`,
+      `Process type ${type}: sidecars reserve ${formatMb(reserved)}; a JVM app needs at least ${formatMb(needed)} there (${formatMb(minimum)} for a typical JVM)`,
     );
-    if (stagingMemoryMb !== undefined && stagingMemoryMb - entry.sidecarMemoryMb < minimum) {
+    if (stagingMemoryMb !== undefined && stagingMemoryMb - reserved < minimum) {
       warnings.push(
-        `The sidecars of process type ${type} reserve ${formatMb(entry.sidecarMemoryMb)} of at most ${formatMb(stagingMemoryMb)}: a JVM would get less than ${formatMb(Math.max(0, stagingMemoryMb - entry.sidecarMemoryMb))}, below the ${formatMb(minimum)} a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give ${type} at least ${formatMb(needed)}: \`cf scale APP -m ${scaleArgument(needed)}\` or \`memory:\` in manifest.yml, or lower the sidecars' memory.`,
+        `The sidecars of process type ${type} reserve ${formatMb(reserved)} of at most ${formatMb(stagingMemoryMb)}: a JVM would get less than ${formatMb(Math.max(0, stagingMemoryMb - reserved))}, below the ${formatMb(minimum)} a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give ${type} at least ${formatMb(needed)}: \`cf scale APP -m ${scaleArgument(needed)}\` or \`memory:\` in manifest.yml, or lower the sidecars' memory.`,
       );
     }
   }

@@ -6,16 +6,27 @@
  */
 import type { Probe } from '../config/runtime-options-types.js';
 
-export const RUNTIME_JSON_VERSION = 1;
+export const RUNTIME_JSON_VERSION = 2;
 
 /** A probe as the scripts read it: `kind` and either `url` (http) or `port` (tcp). */
 export type RuntimeProbe = Probe;
 
 export interface RuntimeProcessType {
-  /** Sum of `limits.memory` of the sidecars beside this process type (memory-guard.sh). */
+  /** Sum of `limits.memory` of this buildpack's sidecars beside this process type. */
   sidecarMemoryMb: number;
   /** Their names, for people reading the file. */
   sidecars: string[];
+}
+
+/** A sidecar another buildpack's launch.yml declares (src/launch/declared-sidecars.ts). */
+export interface RuntimeOtherSidecar {
+  name: string;
+  /** The deps dir whose launch.yml declares it. */
+  depsIdx: string;
+  processTypes: string[];
+  memoryMb: number;
+  /** The exact launch command: profile.sh knows the sidecar's launch by it ($2). */
+  command: string;
 }
 
 export interface RuntimeSidecar {
@@ -40,4 +51,6 @@ export interface RuntimeJson {
   version: number;
   processTypes: Record<string, RuntimeProcessType>;
   sidecars: Record<string, RuntimeSidecar>;
+  /** Other buildpacks' sidecars: the memory guard reserves their memory as well. */
+  otherSidecars: RuntimeOtherSidecar[];
 }

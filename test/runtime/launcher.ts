@@ -137,6 +137,8 @@ export interface LaunchOptions {
   launcherScript?: string;
   /** Print the CPU seconds used by the launch and all its children (bash `times`) on stderr. */
   measureCpu?: boolean;
+  /** Start it as the leader of its own process group, so that a test can signal the whole group. */
+  detached?: boolean;
 }
 
 /** Starts COMMAND through the launcher in the droplet; resolves when it exits (never rejects). */
@@ -154,6 +156,7 @@ export function launch(
   return execa('bash', args, {
     reject: false,
     all: true,
+    detached: options.detached ?? false,
     extendEnv: false,
     cwd: droplet.appDir,
     env: {

@@ -2,7 +2,8 @@
 // A test stand-in for a sidecar or an app: an HTTP server on 127.0.0.1:$LISTEN_PORT that records
 // what happens to it, used by the run-time tests as a real process with a real socket.
 //   HEALTH_FILE      /health answers with the status code in this file (200 when absent)
-//   EVENTS_FILE      appends "<epoch ms> <event>": listening, term, drain-ok, drain-fail, exit
+//   EVENTS_FILE      appends "<epoch ms> <event>": listening (followed by the pid), term, drain-ok,
+//                    drain-fail, exit
 //   DRAIN_MS         on SIGTERM keep running this long before exiting (0: exit at once)
 //   DRAIN_PROBE_URL  while draining, GET this URL every 100 ms and record drain-ok/drain-fail
 //   IGNORE_TERM=1    ignore SIGTERM entirely
@@ -23,7 +24,7 @@ const server = createServer((req, res) => {
   }
   res.writeHead(req.url === '/health' ? status : 200).end('ok\n');
 });
-server.listen(Number(env.LISTEN_PORT), '127.0.0.1', () => record('listening'));
+server.listen(Number(env.LISTEN_PORT), '127.0.0.1', () => record(`listening ${process.pid}`));
 
 process.on('SIGTERM', () => {
   record('term');

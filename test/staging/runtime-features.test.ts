@@ -71,6 +71,7 @@ describe('run-time features staged by bin/supply', () => {
       [
         'credentials.sh',
         'memory-guard.sh',
+        'other-sidecars.cmd',
         'probe.sh',
         'process-types',
         'profile.sh',
@@ -84,6 +85,8 @@ describe('run-time features staged by bin/supply', () => {
     );
     const runtime = JSON.parse(await readFile(join(runtimeDir, 'runtime.json'), 'utf8')) as RuntimeJson;
     expect(runtime.processTypes).toEqual({ web: { sidecarMemoryMb: 256, sidecars: ['config-server'] } });
+    expect(runtime.otherSidecars).toEqual([]);
+    expect(await readFile(join(runtimeDir, 'other-sidecars.cmd'), 'utf8')).toBe('');
     expect(runtime.sidecars['config-server']).toMatchObject({
       ready: { kind: 'http', url: `http://localhost:${port}/config/`, timeoutSeconds: 20, onTimeout: 'fail' },
       health: { kind: 'tcp', port, intervalSeconds: 2, failureThreshold: 3 },
