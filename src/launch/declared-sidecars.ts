@@ -4,7 +4,6 @@
  * app's own process by their exact command (cf-contract section 4: the launcher passes it as $2).
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { launchYmlIndexes, launchYmlPath } from './launch-yml.js';
 

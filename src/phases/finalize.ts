@@ -9,10 +9,7 @@ import { loadAppConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
 import type { LaunchProcess } from '../launch/launch-types.js';
 import { launchYmlCopyNote, readLaunchYml, writeLaunchYml } from '../launch/launch-yml.js';
-import { readRuntimeJson, runtimeDir, writeRuntimeData } from '../runtime/install-runtime.js';
-import { withOtherSidecars } from '../runtime/runtime-config.js';
 import { appProcesses } from './app-processes.js';
-import { otherBuildpacksSidecars } from './other-sidecars.js';
 import type { StagingContext } from './context.js';
 
 export async function finalize(ctx: StagingContext): Promise<void> {
@@ -26,27 +23,15 @@ export async function finalize(ctx: StagingContext): Promise<void> {
       hint: 'As the last buildpack, sidecar_buildpack runs the app as-is: add a Procfile with `web: ./my-app`, or `command:` at the top of sidecars.yml. For a Java, Node or other app, put its language buildpack last: cf push -b sidecar_buildpack -b java_buildpack.',
     });
   }
-  const existing = (await readLaunchYml(ctx.depsDir, ctx.depsIdx)) ?? { processes: [] };
+  const supplied = await readLaunchYml(ctx.depsDir, ctx.depsIdx);
+  const existing = supplied ?? { processes: [] };
   const appEntries: LaunchProcess[] = Object.entries(processes).map(([type, command]) => ({ type, command }));
   const sidecars = existing.processes.filter((p) => !(p.type in processes));
   await writeLaunchYml(ctx.depsDir, ctx.depsIdx, { processes: [...appEntries, ...sidecars] });
   for (const [type, command] of Object.entries(processes)) log.detail(`Process type ${type}: ${command}`);
   const copyNote = launchYmlCopyNote(ctx.depsIdx);
-  if (copyNote) log.detail(copyNote);
-  await refreshOtherSidecars(ctx);
+  if (copyNote && !supplied) log.detail(copyNote);
   if (ctx.profileDir) await copyProfileScripts(ctx.depsDir, ctx.profileDir);
-}
-
-/**
- * As the last buildpack, finalize sees every other buildpack's launch.yml, also those of the
- * supply buildpacks after this one: the run time learns of their sidecars too.
- */
-async function refreshOtherSidecars(ctx: StagingContext): Promise<void> {
-  const dir = runtimeDir(ctx.depsDir, ctx.depsIdx);
-  const runtime = await readRuntimeJson(dir);
-  if (!runtime) return;
-  const known = new Set(runtime.otherSidecars.map((s) => s.name));
-  await writeRuntimeData(dir, withOtherSidecars(runtime, await otherBuildpacksSidecars(ctx, known)));
 }
 
 /**

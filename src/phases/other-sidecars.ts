@@ -4,22 +4,18 @@ import { declaredSidecars, readOtherLaunchYmls, type DeclaredSidecar } from '../
 import type { StagingContext } from './context.js';
 
 /**
- * The sidecars the other buildpacks declared so far: at supply those before this one; finalize,
- * when this buildpack is the last, sees them all. Logs each one; finalize passes those supply
- * logged already as `known`, and only the new ones are logged.
+ * The sidecars the buildpacks before this one declared: at supply their launch.yml files are
+ * written, the later buildpacks' are not yet (profile.sh reads those at launch). Logs each one.
  */
-export async function otherBuildpacksSidecars(
-  ctx: StagingContext,
-  known?: ReadonlySet<string>,
-): Promise<DeclaredSidecar[]> {
+export async function otherBuildpacksSidecars(ctx: StagingContext): Promise<DeclaredSidecar[]> {
   const { sidecars, unread } = declaredSidecars(await readOtherLaunchYmls(ctx.depsDir, ctx.depsIdx));
-  for (const s of sidecars.filter((s) => !known?.has(s.name)))
+  for (const s of sidecars)
     ctx.log.detail(
       `Sidecar ${s.name} of the buildpack at deps/${s.depsIdx} runs beside ${s.processTypes.join(', ')}${s.memoryMb ? ` (${formatMb(s.memoryMb)})` : ' (no memory declared)'}: counted in the memory guard's reservation`,
     );
-  for (const idx of known ? [] : unread)
+  if (unread.length > 0)
     ctx.log.warning(
-      `deps/${idx}/launch.yml is never read by the Cloud Foundry lifecycle with 10 or more buildpacks (zero-padded index): the processes and sidecars it declares are lost`,
+      `${unread.map((idx) => `deps/${idx}/launch.yml`).join(', ')}: the Cloud Foundry lifecycle never reads these with 10 or more buildpacks (zero-padded index), so the processes and sidecars they declare are lost; put their buildpacks at index 10 or later, or use fewer buildpacks`,
     );
   return sidecars;
 }

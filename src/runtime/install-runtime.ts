@@ -2,7 +2,8 @@
  * Supply's run-time step: copies the bash of src/runtime/ into the droplet and writes runtime.json.
  *
  *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
- *                                     supervise.sh credentials.sh runtime.json
+ *                                     supervise.sh credentials.sh launch-yml-reader.sh
+ *                                     runtime.json
  *                                     process-types/<type>.tsv (runtime-config.ts)
  *                                     other-sidecars.cmd: other buildpacks' sidecars, name and
  *                                     command, each ended by a NUL byte (profile.sh)
@@ -35,6 +36,7 @@ export const RUNTIME_SCRIPTS = [
   'probe.sh',
   'supervise.sh',
   'credentials.sh',
+  'launch-yml-reader.sh',
 ] as const;
 export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
 
@@ -79,8 +81,7 @@ export function runtimeDir(depsDir: string, depsIdx: string): string {
 }
 
 /**
- * runtime.json and what is derived from it for the bash side. Also rewritten by finalize, which
- * sees the launch.yml of the buildpacks after this one too.
+ * runtime.json and what is derived from it for the bash side.
  */
 export async function writeRuntimeData(dest: string, runtime: RuntimeJson): Promise<void> {
   await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
@@ -96,11 +97,6 @@ export async function writeRuntimeData(dest: string, runtime: RuntimeJson): Prom
     join(dest, 'other-sidecars.cmd'),
     runtime.otherSidecars.map((s) => `${s.name}\0${s.command}\0`).join(''),
   );
-}
-
-export async function readRuntimeJson(dest: string): Promise<RuntimeJson | undefined> {
-  const text = await readFile(join(dest, 'runtime.json'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as RuntimeJson);
 }
 
 /** Everything installRuntime writes, for supply's clean-up after a failure. */

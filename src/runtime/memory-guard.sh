@@ -9,10 +9,11 @@
 #
 # Sourced by profile.sh (only for the app's own process; profile.sh decides that) and defines
 #
-#   sidecar_bp_memory_guard TYPE_TSV PROCESS_TYPE
+#   sidecar_bp_memory_guard TYPE_TSV PROCESS_TYPE [EXTRA_MB]
 #     Reads the sidecars' memory for PROCESS_TYPE from TYPE_TSV (written at staging:
 #     sidecar_runtime/process-types/<type>.tsv, line "memory<TAB><MB>"; no file: no sidecars,
-#     see src/runtime/runtime-config.ts processTypeRows) and the container's memory
+#     see src/runtime/runtime-config.ts processTypeRows), adds EXTRA_MB (the sidecars of the
+#     buildpacks after this one, which staging could not see), and reads the container's memory
 #     limit from the cgroup (v2 memory.max, else v1 memory.limit_in_bytes; at the cgroup root,
 #     else at this process's cgroup path from /proc/self/cgroup).
 #     Decision, with M = MEMORY_LIMIT, S = sidecar memory, C = container limit (all MB):
@@ -70,7 +71,7 @@ sidecar_bp_cgroup_limit_mb() {
 }
 
 sidecar_bp_memory_guard() {
-  local type_tsv=$1 process_type=$2 prefix='[sidecar-buildpack] memory guard:'
+  local type_tsv=$1 process_type=$2 extra_mb=${3:-0} prefix='[sidecar-buildpack] memory guard:'
   local limit=${MEMORY_LIMIT-} sidecars_mb=0 m c kind value _rest
   if ! sidecar_bp_size_mb "$limit"; then
     echo "$prefix MEMORY_LIMIT '$limit' is not a size like 1024m; left alone" >&2
@@ -82,6 +83,7 @@ sidecar_bp_memory_guard() {
       [[ $kind == memory && $value =~ ^[0-9]+$ ]] && sidecars_mb=$value
     done <"$type_tsv"
   fi
+  [[ $extra_mb =~ ^[0-9]+$ ]] && sidecars_mb=$((sidecars_mb + extra_mb))
   if ((sidecars_mb == 0)); then
     echo "$prefix no sidecars with memory run beside process type '$process_type'; MEMORY_LIMIT $limit unchanged"
     return 0

@@ -24,9 +24,12 @@
 #   $2 starts with `cd "$DEPS_DIR/<i>/sidecars/`   -> one of our sidecars (the command shape
 #                                                     the staging core writes): skip
 #   $2 is the exact command of a sidecar another   -> that buildpack's sidecar: skip
-#   buildpack's launch.yml declares
+#   buildpack's launch.yml declares (those before
+#   this one: other-sidecars.cmd, from staging;
+#   those after it: read now, launch-yml-reader.sh)
 #   otherwise                                      -> the app's process of that type
-# Launches are told apart without a fork. A sidecar declared in the app manifest cannot be
+# Launches are told apart without a fork, unless a later buildpack's launch.yml declares
+# sidecars: then one awk (or jq, for JSON) reads those files. A sidecar declared in the app manifest cannot be
 # named (the droplet never holds the manifest): it counts as an app process. That is safe: the
 # guard leaves its own lower MEMORY_LIMIT alone on a current Cloud Controller, and each app
 # process records its own pid, so the stop order waits for all of them instead of losing one.
@@ -76,10 +79,43 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
         fi
       done <"$dir/other-sidecars.cmd"
     fi
+    # The buildpacks after this one wrote their launch.yml after its supply: read those here, and
+    # only those that declare sidecars (yaml.v2 spells the key out; JSON quotes it).
+    local own=${dir%/sidecar_runtime} later=() idx text extra_mb=0 verdict
+    own=${own##*/}
+    for f in "${DEPS_DIR:-/home/vcap/deps}"/*/launch.yml; do
+      idx=${f%/launch.yml}
+      idx=${idx##*/}
+      # Padded names (deps/03 of 11) are never read by the lifecycle; earlier ones were at staging.
+      [[ $idx =~ ^(0|[1-9][0-9]*)$ ]] || continue
+      ((10#$idx > 10#$own)) || continue
+      text=
+      IFS= read -r -d '' text <"$f"
+      [[ $text == *sidecar_for* ]] && later+=("$f")
+    done
+    if ((${#later[@]})); then
+      # shellcheck source=launch-yml-reader.sh
+      source "$dir/launch-yml-reader.sh"
+      verdict=$(sidecar_bp_read_sidecars "$process_type" "$command" "${later[@]}")
+      case $? in
+        0) ;;
+        *) verdict="unreadable" ;;
+      esac
+      unset -f sidecar_bp_read_sidecars
+      unset __sidecar_bp_launch_yml_awk
+      if [[ $verdict == match\ * ]]; then
+        echo "$prefix the launch of sidecar '${verdict#match }' (another buildpack's) in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
+        return 0
+      elif [[ $verdict =~ ^memory\ ([0-9]+)$ ]]; then
+        extra_mb=${BASH_REMATCH[1]}
+      else
+        echo "$prefix cannot read the sidecars of ${later[*]} (YAML this reader does not take); this launch counts as the app's, their memory is not reserved" >&2
+      fi
+    fi
     type_tsv=$dir/process-types/$process_type.tsv
     # shellcheck source=memory-guard.sh
     source "$dir/memory-guard.sh"
-    sidecar_bp_memory_guard "$type_tsv" "$process_type"
+    sidecar_bp_memory_guard "$type_tsv" "$process_type" "$extra_mb"
     unset -f sidecar_bp_memory_guard sidecar_bp_size_mb sidecar_bp_cgroup_limit_mb
     unset sidecar_bp_mb sidecar_bp_cgroup_mb
 

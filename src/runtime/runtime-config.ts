@@ -67,12 +67,6 @@ function otherSidecars(ours: RuntimeSidecarInput[], others: DeclaredSidecar[]): 
     }));
 }
 
-/** With other buildpacks' sidecars replaced by `others` (finalize sees the later buildpacks' too). */
-export function withOtherSidecars(runtime: RuntimeJson, others: DeclaredSidecar[]): RuntimeJson {
-  const ours = Object.entries(runtime.sidecars).map(([name, s]) => ({ name, ...s }));
-  return { ...runtime, otherSidecars: otherSidecars(ours, others) };
-}
-
 /**
  * The memory the guard reserves beside a process type: every declared sidecar's, this
  * buildpack's and the others' (Cloud Controller subtracts them all from MEMORY_LIMIT).
