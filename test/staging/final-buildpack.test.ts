@@ -90,4 +90,17 @@ describe('finalize and release', () => {
     expect(result.stderr).toContain('**ERROR** Procfile: the app has no start command');
     expect(result.stdout).toContain('cf push -b sidecar_buildpack -b java_buildpack');
   });
+
+  it('fails release, with the way to push, when the app declares sidecars (the lifecycle skipped our launch.yml)', async () => {
+    // The lifecycle calls release only when it did not read the final buildpack's launch.yml:
+    // under auto-detection among several buildpacks the sidecars would silently vanish.
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'release', [dirs.buildDir]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      "**ERROR** sidecars.yml declares 1 sidecar(s), but Cloud Foundry did not read this buildpack's launch.yml and would start the app without them",
+    );
+    expect(result.stderr).toContain('cf push APP -b sidecar_buildpack -b binary_buildpack');
+  });
 });
