@@ -40,6 +40,12 @@ export interface SidecarDefaults {
   env?: Record<string, string>;
 }
 
+/** A named set of dependencies a cached zip can leave out (libbuildpack's packager). */
+export interface PackagingProfile {
+  description?: string;
+  exclude?: string[];
+}
+
 export interface BuildpackManifest {
   language: string;
   /** Set only in a stack-specific cached zip; Cloud Controller reads it at create-buildpack. */
@@ -48,6 +54,8 @@ export interface BuildpackManifest {
   dependency_deprecation_dates: DeprecationDate[];
   dependencies: ManifestDependency[];
   include_files?: string[];
+  /** An executable (path relative to the buildpack root) the packager runs before zipping. */
   pre_package?: string;
+  packaging_profiles?: Record<string, PackagingProfile>;
   sidecar_defaults?: Record<string, SidecarDefaults>;
 }

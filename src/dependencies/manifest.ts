@@ -42,6 +42,9 @@ export function parseManifest(text: string): BuildpackManifest {
     dependencies: dependencies as ManifestDependency[],
     ...(Array.isArray(raw.include_files) ? { include_files: raw.include_files as string[] } : {}),
     ...(typeof raw.pre_package === 'string' ? { pre_package: raw.pre_package } : {}),
+    ...(isRecord(raw.packaging_profiles)
+      ? { packaging_profiles: raw.packaging_profiles as BuildpackManifest['packaging_profiles'] }
+      : {}),
     ...(isRecord(raw.sidecar_defaults)
       ? { sidecar_defaults: raw.sidecar_defaults as BuildpackManifest['sidecar_defaults'] }
       : {}),

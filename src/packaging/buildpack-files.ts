@@ -1,7 +1,9 @@
 /**
  * The buildpack's own files that go into a zip: manifest.yml's `include_files` (libbuildpack's
- * convention), each a file or a directory taken whole. Everything else in the repository (sources,
- * tests, node_modules) stays out because it is not listed.
+ * convention), each a file: CF's buildpack-packager zips an entry as it is, so a directory there
+ * becomes an empty directory in its zip, and such a zip fails at staging. Without include_files,
+ * a default set of directories taken whole. Everything else in the repository (sources, tests,
+ * node_modules) stays out because it is not listed.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -25,8 +27,20 @@ export interface BuildpackFile {
   executable: boolean;
 }
 
+/**
+ * manifest.yml `include_files` as files, sorted: a missing entry or a directory is an error naming
+ * it, so that what this packager zips is what buildpack-packager would zip from the same manifest.
+ */
+export async function listIncludeFiles(root: string, includeFiles: string[]): Promise<BuildpackFile[]> {
+  return listBuildpackFiles(root, includeFiles, { directories: false });
+}
+
 /** Expands `includeFiles` under `root` into files, sorted; a missing entry is an error naming it. */
-export async function listBuildpackFiles(root: string, includeFiles: string[]): Promise<BuildpackFile[]> {
+export async function listBuildpackFiles(
+  root: string,
+  includeFiles: string[],
+  { directories = true } = {},
+): Promise<BuildpackFile[]> {
   const files = new Map<string, BuildpackFile>();
   for (const [index, entry] of includeFiles.entries()) {
     const rel = posix.normalize(entry).replace(/\/+$/, '');
@@ -46,6 +60,19 @@ export async function listBuildpackFiles(root: string, includeFiles: string[]): 
           : 'remove it from include_files or add the file',
       });
     });
+    if (!directories && (await stat(join(root, rel))).isDirectory()) {
+      throw new UserError(
+        `"${entry}" is a directory: Cloud Foundry's buildpack-packager zips only its directory entry, not the files in it`,
+        {
+          file: 'manifest.yml',
+          key: `include_files[${index}]`,
+          hint: `list each file instead (${found
+            .slice(0, 3)
+            .map((f) => f.path)
+            .join(', ')}${found.length > 3 ? ', ...' : ''})`,
+        },
+      );
+    }
     for (const f of found) files.set(f.path, f);
   }
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));

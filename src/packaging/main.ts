@@ -61,6 +61,9 @@ async function runPackage(
       mirror: command.mirror ? parseMirror(command.mirror, cwd) : undefined,
       cacheDir: resolve(cwd, command.cacheDir ?? defaultCacheDir(env, homedir())),
       transport: transportOptions(env, log),
+      profile: command.profile,
+      exclude: command.exclude,
+      include: command.include,
     },
     log,
   );

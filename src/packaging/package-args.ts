@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 
 export const USAGE = `usage: scripts/package.sh [--cached] [--stack STACK | --any-stack] [--version V] [--output DIR]
                           [--mirror DIR|URL] [--cache-dir DIR] [--source DIR]
+                          [--profile NAME] [--exclude DEPS] [--include DEPS]
        scripts/package.sh --verify ZIP [--app DIR] [--stack STACK] [--offline | --online]
 
   --cached         carry every dependency for the stack in the zip (offline staging)
@@ -18,6 +19,9 @@ export const USAGE = `usage: scripts/package.sh [--cached] [--stack STACK | --an
   --cache-dir DIR  download cache kept between runs (default: $SIDECAR_BUILDPACK_CACHE, else
                    $XDG_CACHE_HOME/sidecar-buildpack or ~/.cache/sidecar-buildpack)
   --source DIR     package this buildpack tree instead of the repository (its dist/ as is)
+  --profile NAME   (--cached) leave out the dependencies of manifest.yml packaging_profiles.NAME
+  --exclude DEPS   (--cached) leave out these dependencies too (comma-separated names)
+  --include DEPS   (--cached, with --profile) keep these, though the profile leaves them out
   --verify ZIP     unpack ZIP and stage the fixture app with it, without node on PATH; a cached
                    zip stages with all network refused. Then checks launch.yml.
   --app DIR        the app --verify stages (default: fixtures/apps/config-server-app)
@@ -33,6 +37,11 @@ export interface PackageCommand {
   mirror?: string;
   cacheDir?: string;
   source?: string;
+  /** A `packaging_profiles` entry of manifest.yml (cached zips only). */
+  profile?: string;
+  /** Dependency names to leave out of a cached zip, and to keep despite the profile. */
+  exclude: string[];
+  include: string[];
 }
 
 export interface VerifyCommand {
@@ -60,14 +69,31 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
     '--source',
     '--verify',
     '--app',
+    '--profile',
   ];
+  /** Flags that may repeat; their comma-separated values add up. */
+  const lists = new Map<string, string[]>([
+    ['--exclude', []],
+    ['--include', []],
+  ]);
   const booleans = ['--cached', '--any-stack', '--offline', '--online', '--help', '-h'];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
     const [name, inline] =
       arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    if (valued.includes(name)) {
+    const list = lists.get(name);
+    if (list) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('--')))
+        throw usageError(`${name} needs a comma-separated list of dependency names`);
+      list.push(
+        ...value
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      );
+    } else if (valued.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '' || (inline === undefined && value.startsWith('--')))
         throw usageError(`${name} needs a value`);
@@ -86,8 +112,9 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
   if (zip !== undefined) {
     for (const f of ['--cached', '--any-stack'])
       if (flags.has(f)) throw usageError(`${f} does not apply to --verify`);
-    for (const v of ['--version', '--output', '--mirror', '--cache-dir', '--source'])
+    for (const v of ['--version', '--output', '--mirror', '--cache-dir', '--source', '--profile'])
       if (values.has(v)) throw usageError(`${v} does not apply to --verify`);
+    for (const [l, names] of lists) if (names.length) throw usageError(`${l} does not apply to --verify`);
     if (flags.has('--offline') && flags.has('--online'))
       throw usageError('--offline and --online exclude each other');
     return {
@@ -101,6 +128,13 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
   for (const f of ['--offline', '--online'])
     if (flags.has(f)) throw usageError(`${f} applies only to --verify`);
   if (values.has('--app')) throw usageError('--app applies only to --verify');
+  const exclude = lists.get('--exclude') ?? [];
+  const include = lists.get('--include') ?? [];
+  const profile = values.get('--profile');
+  // As buildpack-packager: these shape what a cached zip carries, and --include overrides a profile.
+  if (!flags.has('--cached') && (profile !== undefined || exclude.length || include.length))
+    throw usageError('--profile, --exclude and --include apply only to --cached zips');
+  if (include.length && profile === undefined) throw usageError('--include needs --profile');
   return {
     command: 'package',
     cached: flags.has('--cached'),
@@ -110,6 +144,9 @@ export function parsePackageArgs(argv: string[], env: PackagerEnv): PackagerComm
     mirror: values.get('--mirror') ?? nonEmpty(env.SIDECAR_BUILDPACK_MIRROR),
     cacheDir: values.get('--cache-dir') ?? nonEmpty(env.SIDECAR_BUILDPACK_CACHE),
     source: values.get('--source'),
+    ...(profile !== undefined ? { profile } : {}),
+    exclude,
+    include,
   };
 }
 

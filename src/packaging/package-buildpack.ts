@@ -4,16 +4,24 @@
  * needs no network). The steps are the pure plan (package-plan.ts), fetching into the download
  * cache, and the deterministic zip writer; this file only wires them and logs.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Document } from 'yaml';
+import { join, resolve } from 'node:path';
+import { Document, parse } from 'yaml';
+import { UserError } from '../errors.js';
+import { RUNTIME_SCRIPTS } from '../runtime/install-runtime.js';
 import { parseManifest } from '../dependencies/manifest.js';
 import type { TransportOptions } from '../dependencies/download.js';
 import type { BuildpackManifest } from '../dependencies/manifest-types.js';
 import { sha256OfFile } from '../dependencies/verify.js';
 import { displayUrl } from '../log/redact.js';
 import type { Logger } from '../log/logger.js';
-import { DEFAULT_INCLUDE_FILES, listBuildpackFiles } from './buildpack-files.js';
+import {
+  DEFAULT_INCLUDE_FILES,
+  listBuildpackFiles,
+  listIncludeFiles,
+  type BuildpackFile,
+} from './buildpack-files.js';
 import { cachedDependency } from './download-cache.js';
 import { isCompressed, writeDeterministicZip, type ZipEntry } from './deterministic-zip.js';
 import { assertDistinctBasenames, sourceFor, type Mirror } from './mirror.js';
@@ -34,6 +42,10 @@ export interface PackageRequest {
   /** The download cache, kept between runs. */
   cacheDir: string;
   transport: TransportOptions;
+  /** Cached zips only: leave dependencies out (see package-plan.ts exclusions). */
+  profile?: string;
+  exclude?: string[];
+  include?: string[];
 }
 
 export interface PackageResult {
@@ -48,12 +60,18 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
   const { root, cached, stack, version } = request;
   const manifestText = await readFile(join(root, 'manifest.yml'), 'utf8');
   const manifest = parseManifest(manifestText);
-  const plan = planPackage(manifest, { cached, stack });
-  const name = zipName({ language: manifest.language, cached, stack, version });
+  const { profile, exclude, include } = request;
+  const plan = planPackage(manifest, { cached, stack, profile, exclude, include });
+  const name = zipName({ language: manifest.language, cached, stack, version, profile, custom: plan.custom });
   log.header(`Packaging ${name} (${cached ? 'cached' : 'online'}, ${stack ?? 'any stack'})`);
+  if (plan.excluded.length > 0) log.detail(`Leaving out: ${plan.excluded.join(', ')}`);
 
   if (request.mirror) assertDistinctBasenames(plan.downloads.map((d) => d.dependency));
-  const files = await listBuildpackFiles(root, manifest.include_files ?? DEFAULT_INCLUDE_FILES);
+  if (manifest.pre_package) await runPrePackage(root, manifest.pre_package, log);
+  const files = manifest.include_files
+    ? await listIncludeFiles(root, manifest.include_files)
+    : await listBuildpackFiles(root, DEFAULT_INCLUDE_FILES);
+  assertRuntimeScriptsIncluded(files);
 
   const entries: ZipEntry[] = files
     .filter((f) => f.path !== 'manifest.yml' && f.path !== 'VERSION')
@@ -63,7 +81,12 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
       executable: f.executable,
       compress: !isCompressed(f.path),
     }));
-  entries.push(textEntry('manifest.yml', plan.manifest ? manifestYaml(plan.manifest) : manifestText));
+  entries.push(
+    textEntry(
+      'manifest.yml',
+      plan.manifest ? manifestYaml(withEveryKey(parse(manifestText) as object, plan.manifest)) : manifestText,
+    ),
+  );
   entries.push(textEntry('VERSION', `${version}\n`));
 
   for (const { dependency, path } of plan.downloads) {
@@ -93,8 +116,68 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
   return { path: dest, bytes: size, sha256: await sha256OfFile(dest), dependencies: plan.downloads.length };
 }
 
+/**
+ * The packaged manifest keeps every top-level key of the source one, as buildpack-packager does
+ * (keys this buildpack does not know, such as a tool's own, included), in the source's order,
+ * with the planned values; `stack:` goes right after `language:`. Pure.
+ */
+export function withEveryKey(source: object, planned: BuildpackManifest): Record<string, unknown> {
+  const first: Record<string, unknown> = { language: planned.language };
+  if (planned.stack !== undefined) first.stack = planned.stack;
+  return Object.assign(first, source, planned);
+}
+
+/**
+ * manifest.yml `pre_package`: an executable of the buildpack tree, run in it before the files are
+ * listed (buildpack-packager runs it likewise, without a shell); a failure stops packaging.
+ */
+async function runPrePackage(root: string, command: string, log: Logger): Promise<void> {
+  log.detail(`Running pre_package: ${command}`);
+  const result = await execFileOutput(resolve(root, command), root);
+  if (result.error) {
+    throw new UserError(`pre_package "${command}" failed: ${result.error}`, {
+      file: 'manifest.yml',
+      key: 'pre_package',
+      hint: result.output.trim().split('\n').slice(-5).join(' | ') || 'run it by hand in the buildpack tree',
+    });
+  }
+  for (const line of result.output.trimEnd().split('\n').filter(Boolean)) log.detail(`  ${line}`);
+}
+
+function execFileOutput(file: string, cwd: string): Promise<{ output: string; error?: string }> {
+  return new Promise((done) => {
+    execFile(file, [], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`;
+      if (!error) return done({ output });
+      const code = (error as NodeJS.ErrnoException).code;
+      done({
+        output,
+        error: typeof code === 'string' ? code : `exit status ${String(code ?? error.message)}`,
+      });
+    });
+  });
+}
+
+/**
+ * supply copies these from the zip into every droplet; without one, staging fails ("failed to
+ * install the run-time script"). A manifest that lists files one by one must list them all.
+ */
+function assertRuntimeScriptsIncluded(files: BuildpackFile[]): void {
+  const paths = new Set(files.map((f) => f.path));
+  const missing = RUNTIME_SCRIPTS.map((s) => `dist/runtime/${s}`).filter((p) => !paths.has(p));
+  if (missing.length > 0)
+    throw new UserError(
+      `include_files lacks ${missing.join(', ')}, which staging copies into every droplet`,
+      {
+        file: 'manifest.yml',
+        key: 'include_files',
+        hint: 'add each of them to include_files',
+      },
+    );
+}
+
 /** The manifest written into a stack-specific or cached zip, with a note on where it came from. */
-function manifestYaml(manifest: BuildpackManifest): string {
+function manifestYaml(manifest: object): string {
   const doc = new Document(manifest);
   doc.commentBefore = ' Written by scripts/package.sh from the repository manifest.yml; edit that one.';
   return doc.toString({ lineWidth: 0 });

@@ -6,7 +6,9 @@
  * - with a stack, only that stack's dependencies are kept, `cf_stacks` is dropped and a top-level
  *   `stack:` is added (Cloud Controller reads it at `cf create-buildpack`); online zips too, so an
  *   online zip named for a stack never offers another stack's downloads;
- * - a cached zip gets a `file:` key on each dependency, pointing at its packaged copy.
+ * - a cached zip gets a `file:` key on each dependency, pointing at its packaged copy;
+ * - a cached zip may leave dependencies out (a `packaging_profiles` entry, --exclude, --include);
+ *   they are gone from its manifest too.
  */
 import { UserError } from '../errors.js';
 import type { BuildpackManifest, ManifestDependency } from '../dependencies/manifest-types.js';
@@ -19,6 +21,10 @@ export interface PlanRequest {
   cached: boolean;
   /** A stack name, or undefined for an any-stack zip. */
   stack?: string;
+  /** Cached zips only: a packaging_profiles entry, and names to leave out or keep on top of it. */
+  profile?: string;
+  exclude?: string[];
+  include?: string[];
 }
 
 /** One file a cached zip must carry: the manifest entry and its place in the zip. */
@@ -32,17 +38,25 @@ export interface PackagePlan {
   /** The manifest to write into the zip; undefined means "copy manifest.yml byte for byte". */
   manifest?: BuildpackManifest;
   downloads: PlannedDownload[];
+  /** Dependency names left out of a cached zip. */
+  excluded: string[];
+  /** True when --exclude or --include changed a profile's set, or --exclude was used alone. */
+  custom: boolean;
 }
 
 export function planPackage(manifest: BuildpackManifest, request: PlanRequest): PackagePlan {
   const { cached, stack } = request;
   if (stack !== undefined) assertKnownStack(manifest, stack);
+  const { excluded, custom } = cached
+    ? exclusions(manifest, request)
+    : { excluded: new Set<string>(), custom: false };
 
   const kept = manifest.dependencies.filter(
-    (d) => stack === undefined || (d.cf_stacks ?? []).includes(stack),
+    (d) => !excluded.has(d.name) && (stack === undefined || (d.cf_stacks ?? []).includes(stack)),
   );
   if (cached) assertHasRuntime(kept, stack);
-  if (!cached && stack === undefined) return { downloads: [] };
+  const left = { excluded: [...excluded].sort(), custom };
+  if (!cached && stack === undefined) return { downloads: [], ...left };
 
   const downloads: PlannedDownload[] = cached
     ? kept.map((d) => ({ dependency: d, path: packagedPath(d.uri) }))
@@ -53,7 +67,67 @@ export function planPackage(manifest: BuildpackManifest, request: PlanRequest): 
 
   const rewritten: BuildpackManifest =
     stack === undefined ? { ...manifest, dependencies } : withStack(manifest, stack, dependencies);
-  return { manifest: rewritten, downloads };
+  return { manifest: rewritten, downloads, ...left };
+}
+
+/**
+ * Which dependencies a cached zip leaves out, as buildpack-packager decides it: the profile's
+ * `exclude` list, plus --exclude, minus --include (which must undo an exclusion, else it is a
+ * typo). Every name must be a dependency of the manifest; the Node runtime cannot be left out.
+ */
+export function exclusions(
+  manifest: BuildpackManifest,
+  request: Pick<PlanRequest, 'profile' | 'exclude' | 'include'>,
+): { excluded: Set<string>; custom: boolean } {
+  const names = new Set(manifest.dependencies.map((d) => d.name));
+  const known = (name: string, where: string): void => {
+    if (!names.has(name))
+      throw new UserError(`${where} names "${name}", which is not a dependency of manifest.yml`, {
+        file: 'manifest.yml',
+        key: 'dependencies',
+        hint: `dependencies are: ${[...names].sort().join(', ')}`,
+      });
+  };
+  const excluded = new Set<string>();
+  const { profile, exclude = [], include = [] } = request;
+  if (profile !== undefined) {
+    if (!/^[a-z0-9_-]+$/.test(profile))
+      throw new UserError(`profile name "${profile}" is invalid: it must match ^[a-z0-9_-]+$`);
+    const entry = manifest.packaging_profiles?.[profile];
+    if (!entry)
+      throw new UserError(`packaging profile "${profile}" is not in manifest.yml`, {
+        file: 'manifest.yml',
+        key: 'packaging_profiles',
+        hint: `profiles are: ${
+          Object.keys(manifest.packaging_profiles ?? {})
+            .sort()
+            .join(', ') || 'none'
+        }`,
+      });
+    for (const name of entry.exclude ?? []) {
+      known(name, `packaging_profiles.${profile}.exclude`);
+      excluded.add(name);
+    }
+  }
+  for (const name of exclude) {
+    known(name, '--exclude');
+    excluded.add(name);
+  }
+  let overridden = 0;
+  for (const name of include) {
+    known(name, '--include');
+    if (!excluded.delete(name))
+      throw new UserError(
+        `--include "${name}" has no effect: neither the profile nor --exclude leaves it out`,
+      );
+    overridden++;
+  }
+  if (excluded.has(RUNTIME_DEPENDENCY))
+    throw new UserError(
+      `"${RUNTIME_DEPENDENCY}" cannot be left out of a cached zip: the bin/ scripts run on it`,
+      { hint: 'drop it from --exclude or from the profile' },
+    );
+  return { excluded, custom: exclude.length > 0 || overridden > 0 };
 }
 
 /** Stacks named by any dependency, sorted: what `--stack` accepts. */

@@ -29,7 +29,7 @@ const manifest: BuildpackManifest = {
 
 describe('planPackage', () => {
   it('leaves an online any-stack manifest untouched and downloads nothing', () => {
-    expect(planPackage(manifest, { cached: false })).toEqual({ downloads: [] });
+    expect(planPackage(manifest, { cached: false })).toEqual({ downloads: [], excluded: [], custom: false });
   });
 
   it('keeps only the stack’s dependencies, drops cf_stacks and adds stack: right after language:', () => {
@@ -109,3 +109,63 @@ function catchError(fn: () => unknown): UserError {
   }
   throw new Error('expected a UserError');
 }
+
+describe('leaving dependencies out of a cached zip (as buildpack-packager)', () => {
+  const profiled: BuildpackManifest = {
+    ...manifest,
+    dependencies: [
+      ...manifest.dependencies,
+      dep('agent', 'https://example.invalid/agent.tgz', ['cflinuxfs4']),
+    ],
+    packaging_profiles: { minimal: { description: 'node only', exclude: ['otelcol', 'agent'] } },
+  };
+  const kept = (request: Parameters<typeof planPackage>[1]) =>
+    planPackage(profiled, request).manifest?.dependencies.map((d) => d.name);
+
+  it('leaves out a profile’s dependencies, from the downloads and from the manifest', () => {
+    const plan = planPackage(profiled, { cached: true, stack: 'cflinuxfs4', profile: 'minimal' });
+    expect(plan.manifest?.dependencies.map((d) => d.name)).toEqual(['node']);
+    expect(plan.downloads.map((d) => d.dependency.name)).toEqual(['node']);
+    expect([plan.excluded, plan.custom]).toEqual([['agent', 'otelcol'], false]);
+  });
+
+  it('adds --exclude to the profile and takes --include back out of it', () => {
+    expect(kept({ cached: true, stack: 'cflinuxfs4', exclude: ['agent'] })).toEqual(['node', 'otelcol']);
+    const plan = planPackage(profiled, { cached: true, profile: 'minimal', include: ['agent'] });
+    expect([plan.excluded, plan.custom]).toEqual([['otelcol'], true]);
+  });
+
+  it('refuses an unknown profile or name, an --include that changes nothing, and leaving out node', () => {
+    const fails = (request: Parameters<typeof planPackage>[1]) => {
+      try {
+        planPackage(profiled, request);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UserError);
+        return (error as UserError).describe();
+      }
+      throw new Error('expected a UserError');
+    };
+    expect(fails({ cached: true, profile: 'tiny' })).toBe(
+      'manifest.yml: packaging_profiles: packaging profile "tiny" is not in manifest.yml',
+    );
+    expect(fails({ cached: true, profile: 'Bad Name' })).toContain('profile name "Bad Name" is invalid');
+    expect(fails({ cached: true, exclude: ['otelcoll'] })).toBe(
+      'manifest.yml: dependencies: --exclude names "otelcoll", which is not a dependency of manifest.yml',
+    );
+    expect(fails({ cached: true, profile: 'minimal', include: ['node'] })).toContain(
+      '--include "node" has no effect',
+    );
+    expect(fails({ cached: true, exclude: ['node'] })).toContain('"node" cannot be left out of a cached zip');
+  });
+
+  it('names the zip as buildpack-packager does', () => {
+    const base = { language: 'sidecar', cached: true, stack: 'cflinuxfs4', version: '1.0.0' };
+    expect(zipName({ ...base, profile: 'minimal' })).toBe(
+      'sidecar_buildpack-cached-minimal-cflinuxfs4-v1.0.0.zip',
+    );
+    expect(zipName({ ...base, profile: 'minimal', custom: true })).toBe(
+      'sidecar_buildpack-cached-minimal+custom-cflinuxfs4-v1.0.0.zip',
+    );
+    expect(zipName({ ...base, custom: true })).toBe('sidecar_buildpack-cached-custom-cflinuxfs4-v1.0.0.zip');
+  });
+});

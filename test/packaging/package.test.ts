@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIME_SCRIPTS } from '../../src/runtime/install-runtime.js';
 import type { BuildpackManifest, ManifestDependency } from '../../src/dependencies/manifest-types.js';
@@ -424,5 +424,125 @@ describe('failure cases', () => {
     noStackTrace(result.all ?? '');
     await mkdir(output, { recursive: true });
     expect(await readdir(output)).toEqual([]);
+  });
+});
+
+describe('package.sh as buildpack-packager packages', () => {
+  /** A copy of the mirrored source with manifest.yml changed by `edit`. */
+  async function sourceWith(edit: (m: Record<string, unknown>) => void): Promise<string> {
+    const source = await tempDir('packager-source-');
+    await cp(mirroredSource, source, { recursive: true });
+    const manifest = parse(await readFile(join(source, 'manifest.yml'), 'utf8')) as Record<string, unknown>;
+    edit(manifest);
+    await writeFile(join(source, 'manifest.yml'), stringify(manifest));
+    return source;
+  }
+  const cachedArgs = (source: string) => [
+    '--cached',
+    '--stack',
+    'cflinuxfs4',
+    '--source',
+    source,
+    '--mirror',
+    mirrorDir,
+    '--cache-dir',
+    join(source, '.download-cache'),
+  ];
+
+  it('refuses a directory in include_files, which buildpack-packager would zip empty', async () => {
+    const source = await sourceWith((m) => {
+      m.include_files = ['bin/detect', 'bin/supply', 'dist/runtime', 'manifest.yml'];
+    });
+    const result = await packageSh(['--source', source, '--output', await tempDir('out-')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `**ERROR** manifest.yml: include_files[2]: "dist/runtime" is a directory: Cloud Foundry's buildpack-packager zips only its directory entry, not the files in it`,
+    );
+    expect(result.stdout).toContain('list each file instead (dist/runtime/credentials.sh');
+  });
+
+  it('refuses include_files without a run-time script staging copies into the droplet', async () => {
+    const source = await sourceWith((m) => {
+      m.include_files = (m.include_files as string[]).filter(
+        (f) => f !== 'dist/runtime/launch-yml-reader.sh',
+      );
+    });
+    const result = await packageSh(['--source', source, '--output', await tempDir('out-')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** manifest.yml: include_files: include_files lacks dist/runtime/launch-yml-reader.sh',
+    );
+  });
+
+  it('the repository manifest lists every file of dist/ the buildpack runs', async () => {
+    const manifest = parse(await readFile(join(REPO_ROOT, 'manifest.yml'), 'utf8')) as BuildpackManifest;
+    const shipped = (await readdir(join(REPO_ROOT, 'dist', 'runtime'))).map((f) => `dist/runtime/${f}`);
+    expect(manifest.include_files).toEqual(expect.arrayContaining(shipped));
+    for (const entry of manifest.include_files ?? [])
+      expect((await stat(join(REPO_ROOT, entry))).isFile(), entry).toBe(true);
+  });
+
+  it('keeps every top-level manifest key, runs pre_package, and leaves out a profile’s dependencies', async () => {
+    const source = await sourceWith((m) => {
+      m.packaging_profiles = { bare: { description: 'the runtime only', exclude: ['config-server'] } };
+      m.x_operator_note = { keep: 'me' };
+      m.pre_package = 'scripts/pre-package.sh';
+      m.include_files = [...(m.include_files as string[]), 'GENERATED'];
+    });
+    await mkdir(join(source, 'scripts'), { recursive: true });
+    await writeFile(
+      join(source, 'scripts', 'pre-package.sh'),
+      '#!/usr/bin/env bash\necho "pre_package ran in $PWD"\necho generated > GENERATED\n',
+      { mode: 0o755 },
+    );
+    const { zip, name, result } = await packaged([...cachedArgs(source), '--profile', 'bare']);
+    expect(name).toBe(`sidecar_buildpack-cached-bare-cflinuxfs4-v${VERSION}.zip`);
+    expect(result.stdout).toContain('Leaving out: config-server');
+    expect(result.stdout).toContain(`pre_package ran in ${source}`);
+    const unpacked = await unzipped(zip);
+    expect(await readFile(join(unpacked, 'GENERATED'), 'utf8')).toBe('generated\n');
+    const packagedManifest = parse(await readFile(join(unpacked, 'manifest.yml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(packagedManifest.x_operator_note).toEqual({ keep: 'me' });
+    expect(packagedManifest.packaging_profiles).toEqual({
+      bare: { description: 'the runtime only', exclude: ['config-server'] },
+    });
+    expect(Object.keys(packagedManifest).slice(0, 2)).toEqual(['language', 'stack']);
+    const deps = packagedManifest.dependencies as ManifestDependency[];
+    expect(deps.map((d) => d.name)).toEqual(['node']);
+    expect((await readdir(join(unpacked, 'dependencies'))).length).toBe(1);
+  });
+
+  it('names the zip -custom for --exclude alone, and stops on a failing pre_package', async () => {
+    const { name } = await packaged([...cachedArgs(mirroredSource), '--exclude', 'config-server']);
+    expect(name).toBe(`sidecar_buildpack-cached-custom-cflinuxfs4-v${VERSION}.zip`);
+    const source = await sourceWith((m) => {
+      m.pre_package = 'scripts/fail.sh';
+    });
+    await mkdir(join(source, 'scripts'), { recursive: true });
+    await writeFile(
+      join(source, 'scripts', 'fail.sh'),
+      '#!/usr/bin/env bash\necho "cannot build"\nexit 3\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const output = await tempDir('out-');
+    const result = await packageSh(['--source', source, '--output', output]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** manifest.yml: pre_package: pre_package "scripts/fail.sh" failed: exit status 3',
+    );
+    expect(result.stdout).toContain('cannot build');
+    await mkdir(output, { recursive: true });
+    expect(await readdir(output)).toEqual([]);
+  });
+
+  it('refuses --exclude on an online zip, as buildpack-packager does', async () => {
+    const result = await packageSh(['--source', mirroredSource, '--exclude', 'config-server']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('--profile, --exclude and --include apply only to --cached zips');
   });
 });
