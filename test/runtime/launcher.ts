@@ -205,6 +205,11 @@ export async function readEvents(file: string): Promise<{ at: number; event: str
     });
 }
 
+/** The memory guard's lines in a launch's output. */
+export function guardLines(output: string): string[] {
+  return output.split('\n').filter((l) => l.startsWith('[sidecar-buildpack] memory guard:'));
+}
+
 /** Polls until `check` is true (every 50 ms, up to timeoutMs). */
 export async function until(
   check: () => Promise<boolean> | boolean,

@@ -13,6 +13,7 @@ import {
   MiB,
   setCgroupLimit,
   sidecarLaunchCommand,
+  guardLines,
 } from './launcher.js';
 
 const RUNTIME = buildRuntimeJson([
@@ -20,10 +21,6 @@ const RUNTIME = buildRuntimeJson([
   { name: 'agent', processTypes: ['web', 'worker'], memoryMb: 64 },
 ]);
 const SHOW = 'echo "MEMORY_LIMIT=$MEMORY_LIMIT"';
-
-function guardLines(output: string): string[] {
-  return output.split('\n').filter((l) => l.startsWith('[sidecar-buildpack] memory guard:'));
-}
 
 describe('memory guard', () => {
   it('lowers MEMORY_LIMIT by the sidecars when the platform did not (older Cloud Controller)', async () => {

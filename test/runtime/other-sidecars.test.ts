@@ -22,6 +22,7 @@ import {
   setCgroupLimit,
   sidecarLaunchCommand,
   type Droplet,
+  guardLines,
 } from './launcher.js';
 
 const SHOW = 'echo "MEMORY_LIMIT=$MEMORY_LIMIT"';
@@ -32,10 +33,6 @@ const AGENT = {
   memoryMb: 16,
 };
 const OURS = [{ name: 'config-server', processTypes: ['web'], memoryMb: 64 }];
-
-function guardLines(output: string): string[] {
-  return output.split('\n').filter((l) => l.startsWith('[sidecar-buildpack] memory guard:'));
-}
 
 async function pidFiles(droplet: Droplet): Promise<string[]> {
   return (await readdir(droplet.tmpDir)).filter((f) => f.startsWith('sidecar-buildpack-app.'));
