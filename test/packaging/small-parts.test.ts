@@ -21,7 +21,15 @@ describe('parsePackageArgs', () => {
       mirror: '/srv/m',
       cacheDir: undefined,
       source: undefined,
+      exclude: [],
+      include: [],
     });
+    expect(
+      parsePackageArgs(
+        ['--cached', '--profile', 'bare', '--exclude', 'a,b', '--exclude=c', '--include', 'd'],
+        {},
+      ),
+    ).toMatchObject({ profile: 'bare', exclude: ['a', 'b', 'c'], include: ['d'] });
     expect(parsePackageArgs(['--mirror', 'http://m'], { SIDECAR_BUILDPACK_MIRROR: '/srv/m' })).toMatchObject({
       mirror: 'http://m',
     });
@@ -43,6 +51,10 @@ describe('parsePackageArgs', () => {
       [['--stack'], '--stack needs a value'],
       [['--stack', '--cached'], '--stack needs a value'],
       [['--verify', 'x.zip', '--cached'], '--cached does not apply to --verify'],
+      [['--exclude', 'otelcol'], '--profile, --exclude and --include apply only to --cached zips'],
+      [['--cached', '--include', 'otelcol'], '--include needs --profile'],
+      [['--cached', '--exclude'], '--exclude needs a comma-separated list of dependency names'],
+      [['--verify', 'x.zip', '--exclude', 'a'], '--exclude does not apply to --verify'],
       [['--offline'], '--offline applies only to --verify'],
       [['--frobnicate'], 'unknown argument "--frobnicate"'],
     ])('refuses %j', (argv, message) => {

@@ -70,6 +70,7 @@ describe('run-time features staged by bin/supply', () => {
     expect((await readdir(runtimeDir)).sort()).toEqual(
       [
         'credentials.sh',
+        'launch-yml-reader.sh',
         'memory-guard.sh',
         'other-sidecars.cmd',
         'probe.sh',
