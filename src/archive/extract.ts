@@ -7,6 +7,7 @@
 import { open, chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { UnpackBudget } from './limits.js';
+import { assertLinksInside } from './link-check.js';
 
 export type ArchiveKind = 'tar' | 'tar.gz' | 'tar.xz' | 'zip' | 'binary';
 
@@ -63,6 +64,7 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
       const compression = kind === 'tar.xz' ? 'xz' : kind === 'tar.gz' ? 'gzip' : 'none';
       await extractTar(request.archivePath, request.name, temp, request.budget, compression);
     }
+    if (kind !== 'binary') await assertLinksInside(temp, request.name);
     await rm(request.dest, { recursive: true, force: true });
     await rename(temp, request.dest);
     return kind;

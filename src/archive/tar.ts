@@ -47,6 +47,9 @@ export async function extractTar(
       if (refusal) return false;
       try {
         checkEntry(entry as ReadEntry, name, budget, symlinks);
+        // No setuid, setgid or sticky bits in a droplet: zip entries never carry them, nor do these.
+        const read = entry as ReadEntry;
+        if (read.mode !== undefined) read.mode &= 0o777;
         return true;
       } catch (error) {
         refusal = error as Error;

@@ -344,3 +344,97 @@ describe('detectKind', () => {
     expect(detectKind(Buffer.from('#!/bin/sh'))).toBe('binary');
   });
 });
+
+describe('links that escape together', () => {
+  const tarFormats = ['tgz', 'tar.xz'] as const;
+  async function refused(archive: string) {
+    const root = await tempDir('dest-');
+    const dest = join(root, 'sidecars', 'agent');
+    const error = await extractArtifact({
+      archivePath: archive,
+      name: 'agent.archive',
+      binaryName: 'agent',
+      dest,
+      budget: new UnpackBudget('agent.archive', 1024 ** 3),
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    return { error, left: await readdir(join(root, 'sidecars')).catch(() => [] as string[]) };
+  }
+
+  // `a` -> `.` reads as inside, and so does `b` -> `a/..` (lexically `.`); but the kernel follows
+  // `a` first, so `b` is the install dir's parent, and `b/x` a file outside every staging dir.
+  const pair = [
+    { path: 'b', linkpath: 'a/..' },
+    { path: 'a', linkpath: '.' },
+  ];
+  const chain = [
+    { path: 'l1', linkpath: 'd' },
+    { path: 'd/l2', linkpath: '../l3' },
+    { path: 'l3', linkpath: 'l1/..' },
+    { path: 'out', linkpath: 'd/l2/../x' },
+  ];
+
+  for (const [what, links] of [
+    ['a pair of symlinks', pair],
+    ['a chain of three symlinks', chain],
+  ] as const) {
+    it.each(tarFormats)(`refuses ${what} in a %s that resolve outside together`, async (format) => {
+      const entries: RawEntry[] = [
+        { path: 'd', type: 'dir' },
+        ...links.map((l) => ({ ...l, type: 'symlink' as const })),
+      ];
+      const { error, left } = await refused(
+        await writeRawTar(join(await tempDir(), `evil.${format}`), entries, format),
+      );
+      expect(error?.message).toMatch(
+        /^agent\.archive: refused entry "[^"]+": symlink resolves outside the directory, through the archive's own links$/,
+      );
+      expect(left).toEqual([]);
+    });
+
+    it(`refuses ${what} in a zip that resolve outside together`, async () => {
+      const archive = join(await tempDir(), 'evil.zip');
+      await writeFile(
+        archive,
+        rawZip([
+          { path: 'd/', mode: 0o040755 },
+          ...links.map((l) => ({ path: l.path, mode: 0o120777, content: l.linkpath })),
+        ]),
+      );
+      const { error, left } = await refused(archive);
+      expect(error?.message).toMatch(
+        /symlink resolves outside the directory, through the archive's own links$/,
+      );
+      expect(left).toEqual([]);
+    });
+  }
+
+  it('refuses a hard link that copies an inside symlink to where it points outside', async () => {
+    // `d/up` -> `..` is the install dir itself; hard-linked to the top, the same link is its parent.
+    const archive = await writeRawTar(join(await tempDir(), 'evil.tgz'), [
+      { path: 'd', type: 'dir' },
+      { path: 'd/up', type: 'symlink', linkpath: '..' },
+      { path: 'up', type: 'hardlink', linkpath: 'd/up' },
+    ]);
+    const { error, left } = await refused(archive);
+    // node-tar itself refuses to hard-link a symlink ("Cannot extract through symbolic link").
+    expect(error?.message).toMatch(
+      /^agent\.archive: (refused entry "up"|cannot be unpacked as a tar archive: .*symbolic link)/,
+    );
+    expect(left).toEqual([]);
+  });
+
+  it('keeps links that resolve inside through other links, and strips setuid and setgid bits', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'ok.tgz'), [
+      { path: 'bin', type: 'dir' },
+      { path: 'bin/agent', type: 'file', content: 'x', mode: 0o6755 },
+      { path: 'current', type: 'symlink', linkpath: 'bin' },
+      { path: 'run', type: 'symlink', linkpath: 'current/../bin/agent' },
+    ]);
+    const { dest } = await extract(archive);
+    expect(await readlink(join(dest, 'run'))).toBe('current/../bin/agent');
+    expect((await lstat(join(dest, 'bin', 'agent'))).mode & 0o7777).toBe(0o755);
+  });
+});
