@@ -6,14 +6,20 @@
  * in SIDECARS_YML replaces the file's sidecar of that name as a whole; other sidecars of both are
  * kept, file first; a top-level `command` in the env document replaces the file's.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { readAppFile } from '../fs/read-app-file.js';
 import type { AppSidecarConfig } from './config-types.js';
 import { parseSidecarsDocument, type ParsedDocument } from './parse.js';
 
 export const CONFIG_FILES = ['sidecars.yml', 'sidecars.yaml'] as const;
 export const CONFIG_ENV = 'SIDECARS_YML';
+/**
+ * The largest sidecars.yml (or $SIDECARS_YML) read: a config of a few sidecars is a few KB, and
+ * YAML parsing is not linear (80,000 env keys took 2 minutes), so a bound keeps staging fast.
+ */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Reads the config; undefined when the app has neither the file nor the env var. */
 export async function loadAppConfig(
@@ -22,10 +28,7 @@ export async function loadAppConfig(
 ): Promise<AppSidecarConfig | undefined> {
   const found: { name: string; text: string }[] = [];
   for (const name of CONFIG_FILES) {
-    const text = await readFile(join(buildDir, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw new UserError(`cannot be read: ${error.message}`, { file: name });
-    });
+    const text = await readAppFile(buildDir, name, { maxBytes: MAX_CONFIG_BYTES });
     if (text !== undefined) found.push({ name, text });
   }
   if (found.length > 1) {
@@ -35,6 +38,10 @@ export async function loadAppConfig(
     });
   }
   const envText = env[CONFIG_ENV];
+  if (envText !== undefined && Buffer.byteLength(envText) > MAX_CONFIG_BYTES)
+    throw new UserError(`is ${Buffer.byteLength(envText)} bytes; at most ${MAX_CONFIG_BYTES} are read`, {
+      file: `$${CONFIG_ENV}`,
+    });
   const documents = found.map((f) => ({ name: f.name, doc: parseSidecarsDocument(f.text, f.name) }));
   if (envText !== undefined && envText.trim() !== '') {
     documents.push({ name: `$${CONFIG_ENV}`, doc: parseSidecarsDocument(envText, `$${CONFIG_ENV}`) });
@@ -64,7 +71,8 @@ export async function hasAppConfig(
 ): Promise<boolean> {
   if ((env[CONFIG_ENV] ?? '').trim() !== '') return true;
   for (const name of CONFIG_FILES) {
-    const exists = await readFile(join(buildDir, name)).then(
+    // lstat, not a read: a FIFO named sidecars.yml must not block detect.
+    const exists = await lstat(join(buildDir, name)).then(
       () => true,
       () => false,
     );

@@ -1,11 +1,26 @@
 /**
  * Writes a file through a temp name and a rename, so a reader (the lifecycle, the launcher)
- * sees the old file or the whole new one, never half of it.
+ * sees the old file or the whole new one, never half of it. The temp file is created exclusively
+ * (O_CREAT|O_EXCL: a planted symlink of that name is not followed) and the rename replaces a link
+ * at `path` itself, never the file it points to: the app dir may be hostile.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { UserError } from '../errors.js';
 
 export async function writeAtomically(path: string, content: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, content);
-  await rename(temp, path);
+  try {
+    await rm(temp, { force: true });
+    await writeFile(temp, content, { flag: 'wx' });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new UserError(`no space left on the device to write ${basename(path)} (${path})`, {
+        hint: 'Staging ran out of disk: make the app smaller, or ask the operator for a larger staging disk.',
+      });
+    throw error;
+  }
 }

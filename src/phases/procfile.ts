@@ -1,6 +1,5 @@
 /** The app's Procfile (`type: command` lines), which Cloud Foundry lets override process commands. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readAppFile } from '../fs/read-app-file.js';
 
 export function parseProcfile(text: string): Record<string, string> {
   const processes: Record<string, string> = {};
@@ -12,6 +11,6 @@ export function parseProcfile(text: string): Record<string, string> {
 }
 
 export async function readProcfile(buildDir: string): Promise<Record<string, string> | undefined> {
-  const text = await readFile(join(buildDir, 'Procfile'), 'utf8').catch(() => undefined);
+  const text = await readAppFile(buildDir, 'Procfile', { maxBytes: 64 * 1024 });
   return text === undefined ? undefined : parseProcfile(text);
 }

@@ -20,7 +20,12 @@ import type { StagingContext } from './context.js';
 import { otherBuildpacksSidecars } from './other-sidecars.js';
 import { planSidecars, type SidecarPlan } from './plan-sidecars.js';
 import { summaryTable } from './summary.js';
-import { installRuntime, runtimePaths, shippedScriptsDir } from '../runtime/install-runtime.js';
+import {
+  assertAppProfileDir,
+  installRuntime,
+  runtimePaths,
+  shippedScriptsDir,
+} from '../runtime/install-runtime.js';
 import { buildRuntimeJson, memoryAdvice, runtimeFeatureLines } from '../runtime/runtime-config.js';
 import type { RuntimeJson } from '../runtime/runtime-types.js';
 
@@ -54,6 +59,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   }
   log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
 
+  await assertAppProfileDir(ctx.buildDir);
   const manifest = await loadManifest(ctx.buildpack.dir);
   const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);

@@ -15,8 +15,9 @@
  * Both profile.d copies are the same script; the first one sourced does the work and the second
  * returns at once (see profile.sh). Files are written through a temp name and a rename.
  */
-import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../errors.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import {
   formatProcessTypeRows,
@@ -73,6 +74,20 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     await mkdir(dir, { recursive: true });
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
+}
+
+/**
+ * The app's .profile.d must be a real directory of the app (or absent): through a symlink the
+ * profile script would land, and a failed staging's clean-up would delete, wherever it points.
+ * Checked before anything is fetched or written.
+ */
+export async function assertAppProfileDir(buildDir: string): Promise<void> {
+  const info = await lstat(join(buildDir, '.profile.d')).catch(() => undefined);
+  if (info && !info.isDirectory())
+    throw new UserError(
+      `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app`,
+      { file: '.profile.d', hint: 'Push .profile.d as a directory (or not at all), not a link.' },
+    );
 }
 
 /** DEPS_DIR/INDEX/sidecar_runtime of a buildpack at `depsIdx`. */

@@ -1,0 +1,120 @@
+/**
+ * A hostile app dir: links and special files where the buildpack reads its config or writes its
+ * profile script. The buildpack reads only regular files inside the app and writes only real
+ * files inside it, never through a link; each refusal is one clear error, and nothing outside is
+ * read, written or removed.
+ */
+import { execa } from 'execa';
+import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeAtomically } from '../../src/fs/write-atomically.js';
+import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
+import { startServer, type TestServer } from '../support/http-server.js';
+import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
+import { tempDir } from '../support/tmp.js';
+
+const APP = join(FIXTURES, 'apps', 'config-server-app');
+const SECRET = 'hunter2-do-not-print';
+let server: TestServer;
+let buildpack: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  buildpack = await tutorialBuildpack(server);
+});
+afterAll(() => server.close());
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+describe('a hostile app dir', () => {
+  it('refuses a symlinked .profile.d before writing anything, and leaves its target alone', async () => {
+    const dirs = await stagingDirs(APP);
+    const outside = await tempDir('outside-');
+    await writeFile(join(outside, 'sidecar_buildpack.sh'), 'theirs\n');
+    await symlink(outside, join(dirs.buildDir, '.profile.d'));
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** .profile.d: is a symlink: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app',
+    );
+    noStackTrace(result.all);
+    expect(await readFile(join(outside, 'sidecar_buildpack.sh'), 'utf8')).toBe('theirs\n');
+    expect(await readdir(outside)).toEqual(['sidecar_buildpack.sh']);
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a file outside the app',
+      async () => {
+        const file = join(await tempDir('outside-'), 'secrets.yml');
+        await writeFile(file, `sidecars: [${SECRET}]\n`);
+        return file;
+      },
+    ],
+    ['/proc/self/environ', async () => '/proc/self/environ'],
+  ])('refuses a sidecars.yml linked to %s without reading it', async (_what, target) => {
+    const dirs = await stagingDirs(APP);
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dirs.buildDir, 'sidecars.yml'));
+    await symlink(await target(), join(dirs.buildDir, 'sidecars.yml'));
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { APP_TOKEN: SECRET } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '**ERROR** sidecars.yml: is a symlink that leads outside the app (or nowhere): it is not read',
+    );
+    expect(result.all).not.toContain(SECRET);
+    noStackTrace(result.all);
+  });
+
+  it('reads a sidecars.yml linked to a file inside the app', async () => {
+    const dirs = await stagingDirs(APP);
+    const { rename } = await import('node:fs/promises');
+    await mkdir(join(dirs.buildDir, 'config'));
+    await rename(join(dirs.buildDir, 'sidecars.yml'), join(dirs.buildDir, 'config', 'sidecars.yml'));
+    await symlink('config/sidecars.yml', join(dirs.buildDir, 'sidecars.yml'));
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it('refuses a FIFO named sidecars.yml at once, in detect and supply, instead of blocking', async () => {
+    const dirs = await stagingDirs(APP);
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dirs.buildDir, 'sidecars.yml'));
+    await execa('mkfifo', [join(dirs.buildDir, 'sidecars.yml')]);
+    const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(supply.exitCode).toBe(1);
+    expect(supply.stderr).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
+    const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    expect(detect.exitCode).toBe(1);
+  }, 20_000);
+
+  it('refuses an oversized sidecars.yml with its size, before parsing it', async () => {
+    const dirs = await stagingDirs(APP);
+    let text = 'sidecars:\n  - name: a\n    memory: 64M\n    env:\n';
+    for (let i = 0; text.length < 80 * 1024; i++) text += `      K${i}: v${i}\n`;
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), text);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `**ERROR** sidecars.yml: is ${text.length} bytes; at most 65536 are read`,
+    );
+  });
+});
+
+describe('writeAtomically in a hostile dir', () => {
+  it('never writes through a symlink planted at its temp name or at the file itself', async () => {
+    const dir = await tempDir('app-');
+    const outside = join(await tempDir('outside-'), 'victim');
+    await writeFile(outside, 'untouched\n');
+    const path = join(dir, 'sidecar_buildpack.sh');
+    await symlink(outside, `${path}.tmp-${process.pid}`);
+    await symlink(outside, path);
+    await writeAtomically(path, 'ours\n');
+    expect(await readFile(outside, 'utf8')).toBe('untouched\n');
+    expect((await lstat(path)).isFile()).toBe(true);
+    expect(await readFile(path, 'utf8')).toBe('ours\n');
+    expect(await readdir(dir)).toEqual(['sidecar_buildpack.sh']);
+  });
+});
