@@ -27,10 +27,7 @@ export async function readAppFile(
   if (!link) return undefined;
   let target = path;
   if (link.isSymbolicLink()) {
-    const [root, resolved] = await Promise.all([
-      realpath(buildDir),
-      realpath(path).catch(() => undefined),
-    ]);
+    const [root, resolved] = await Promise.all([realpath(buildDir), realpath(path).catch(() => undefined)]);
     if (resolved === undefined || !resolved.startsWith(root + sep))
       throw new UserError('is a symlink that leads outside the app (or nowhere): it is not read', {
         file: name,
