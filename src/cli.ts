@@ -10,6 +10,7 @@ import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
 import { ExitCode, InterruptedError, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
+import { urlSecrets } from './log/redact.js';
 import { reportFailure } from './log/report-failure.js';
 import { proxyEnvFrom } from './dependencies/proxy.js';
 import type { BuildpackInfo, StagingContext } from './phases/context.js';
@@ -25,6 +26,7 @@ const USAGE: Record<string, string> = {
 export const ENV = {
   debug: 'BP_DEBUG',
   downloadTimeout: 'SIDECAR_DOWNLOAD_TIMEOUT',
+  downloadDeadline: 'SIDECAR_DOWNLOAD_DEADLINE',
   allowInsecureRedirects: 'SIDECAR_ALLOW_INSECURE_REDIRECTS',
 } as const;
 
@@ -156,20 +158,28 @@ function stagingContext(
 }
 
 function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions {
-  const timeout = env[ENV.downloadTimeout];
-  const seconds = timeout === undefined ? undefined : Number(timeout);
-  if (seconds !== undefined && !(seconds > 0)) {
-    throw new UserError(`${JSON.stringify(timeout)} is not a number of seconds`, {
-      key: `$${ENV.downloadTimeout}`,
-    });
-  }
+  const idle = secondsFromEnv(env, ENV.downloadTimeout, 3600);
+  const deadline = secondsFromEnv(env, ENV.downloadDeadline, 86_400);
   return {
     ...DEFAULT_TRANSPORT,
     proxyEnv: proxyEnvFrom(env),
-    ...(seconds ? { idleTimeoutMs: seconds * 1000 } : {}),
+    ...(idle ? { idleTimeoutMs: idle * 1000 } : {}),
+    ...(deadline ? { deadlineMs: deadline * 1000 } : {}),
     allowInsecureRedirects: env[ENV.allowInsecureRedirects] === 'true',
-    onRetry: (message) => log.warning(message),
+    onRetry: (message) => log.detail(message),
   };
+}
+
+/** A number of seconds from 1 to `max` (a timer of node's takes at most about 24 days), or undefined. */
+function secondsFromEnv(env: NodeJS.ProcessEnv, name: string, max: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const seconds = Number(text);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(seconds >= 1 && seconds <= max))
+    throw new UserError(`${JSON.stringify(text)} is not a number of seconds from 1 to ${max}`, {
+      key: `$${name}`,
+    });
+  return seconds;
 }
 
 function sizeFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -183,13 +193,7 @@ function sizeFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 /** Proxy credentials are secrets too: the logger redacts them wherever they appear. */
 function registerUrlSecrets(url: string, log: Logger): void {
-  try {
-    const parsed = new URL(url.includes('://') ? url : `http://${url}`);
-    log.addSecret(decodeURIComponent(parsed.password));
-    log.addSecret(decodeURIComponent(parsed.username));
-  } catch {
-    // not a URL: nothing to register
-  }
+  for (const secret of urlSecrets(url.includes('://') ? url : `http://${url}`)) log.addSecret(secret);
 }
 
 /** The bundle sits in <buildpack>/dist/, so the buildpack root is one level up. */

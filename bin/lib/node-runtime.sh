@@ -142,6 +142,7 @@ node_runtime_find() {
   entry=$(node_runtime_pick_entry "$BP_DIR/manifest.yml" "$stack")
   if [[ -n $entry ]]; then
     IFS=$'\037' read -r version uri sha stacks file <<<"$entry"
+    sha=${sha,,} # sha256sum prints lower case; a manifest may not
     if [[ -n $cache_dir ]]; then root="$cache_dir/sidecar_buildpack/node"; else root="${TMPDIR:-/tmp}/sidecar_buildpack/node"; fi
     dest="$root/$version-${sha:0:12}"
 

@@ -18,7 +18,7 @@ import type {
   SidecarRuntimeOptions,
   StopOptions,
 } from './runtime-options-types.js';
-import type { YamlSource } from './yaml-document.js';
+import { keyPath as configKeyPath, type YamlSource } from './yaml-document.js';
 
 export const RUNTIME_OPTION_KEYS = ['ready', 'health', 'stop', 'credentials'] as const;
 export const READY_KEYS = ['tcp', 'http', 'timeout', 'on_timeout'] as const;
@@ -168,7 +168,7 @@ function parseCredentials(
     for (const pair of pairs) {
       const keyNode = pair.key as unknown as Node;
       const name = src.scalarText(keyNode, `${itemPath}.env`);
-      const key = `${itemPath}.env.${name}`;
+      const key = configKeyPath(`${itemPath}.env`, name);
       if (!ENV_NAME.test(name))
         src.fail(
           keyNode,

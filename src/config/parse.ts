@@ -8,7 +8,7 @@ import type { AppSidecarConfig, SidecarConfig, SidecarSource } from './config-ty
 import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
 import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
 import { parseRuntimeOptions, RUNTIME_OPTION_KEYS } from './parse-runtime-options.js';
-import { YamlSource } from './yaml-document.js';
+import { keyPath, YamlSource } from './yaml-document.js';
 
 export const TOP_LEVEL_KEYS = ['sidecars', 'command'] as const;
 export const SIDECAR_KEYS = [
@@ -245,11 +245,11 @@ function parseEnv(src: YamlSource, node: Node, key: string): Record<string, stri
     if (!ENV_NAME.test(name))
       src.fail(
         keyNode,
-        `${key}.${name}`,
+        keyPath(key, name),
         'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
       );
-    const value = src.scalarText(pair.value as Node | null, `${key}.${name}`);
-    if (value.includes('\0')) src.fail(pair.value as Node | null, `${key}.${name}`, NUL_PROBLEM);
+    const value = src.scalarText(pair.value as Node | null, keyPath(key, name));
+    if (value.includes('\0')) src.fail(pair.value as Node | null, keyPath(key, name), NUL_PROBLEM);
     env[name] = value;
   }
   return env;

@@ -73,8 +73,14 @@ export class YamlSource {
     return node.value as string;
   }
 
-  /** A scalar written as a string, number or boolean, as env values are. */
+  /**
+   * A scalar as the app wrote it, as env values and keys are: a plain `0x1F`, `0755`, `1e3`,
+   * `TRUE` or a 20-digit number stays that text (YAML would make it 31, 755, 1000, true or
+   * round it). Quoted scalars are their string.
+   */
   scalarText(node: Node | null | undefined, key: string): string {
+    if (isScalar(node) && node.type === 'PLAIN' && typeof node.value !== 'string' && node.source)
+      return node.source;
     if (!isScalar(node) || node.value === null || typeof node.value === 'object')
       this.fail(node, key, `expected a string, got ${describe(node)}`);
     return String((node as Scalar).value);
@@ -90,7 +96,7 @@ export class YamlSource {
     for (const pair of map.items) {
       const keyNode = pair.key as unknown as Node;
       const name = isScalar(keyNode) ? String(keyNode.value) : '';
-      const where = path ? `${path}.${name}` : name;
+      const where = keyPath(path, name);
       if (!known.includes(name)) {
         const guess = closest(name, known);
         this.fail(
@@ -104,6 +110,15 @@ export class YamlSource {
     }
     return out;
   }
+}
+
+/**
+ * `path.name`, with a name that is not plain (a newline, an escape code, a space, a quote) quoted
+ * as JSON: a key comes from the app, and printed raw it could forge log lines.
+ */
+export function keyPath(path: string, name: string): string {
+  const segment = /^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name);
+  return path ? `${path}.${segment}` : segment;
 }
 
 function describe(node: Node | null | undefined): string {

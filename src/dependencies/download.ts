@@ -29,6 +29,11 @@ export interface TransportOptions {
   retry: RetryPolicy;
   /** A download that receives no byte for this long is aborted (and retried). */
   idleTimeoutMs: number;
+  /**
+   * All attempts of one download together may take this long; then it fails for good. A server
+   * that trickles a byte a second never trips the idle timer, but it trips this.
+   */
+  deadlineMs: number;
   maxRedirects: number;
   /** Follow a redirect from https to plain http (off: it would expose the download to tampering). */
   allowInsecureRedirects: boolean;
@@ -44,6 +49,7 @@ export const DEFAULT_TRANSPORT: TransportOptions = {
   proxyEnv: {},
   retry: DEFAULT_RETRY,
   idleTimeoutMs: 60_000,
+  deadlineMs: 900_000,
   maxRedirects: 10,
   allowInsecureRedirects: false,
 };
@@ -65,12 +71,13 @@ export interface DownloadResult {
 export async function download(request: DownloadRequest, options: TransportOptions): Promise<DownloadResult> {
   await mkdir(dirname(request.dest), { recursive: true });
   let attempts = 0;
+  const deadline = Date.now() + options.deadlineMs;
   try {
     const bytes = await withRetry(
       options.retry,
       async (attempt) => {
         attempts = attempt;
-        return downloadOnce(request, options);
+        return downloadOnce(request, options, deadline);
       },
       (error, attempt, delay) =>
         options.onRetry?.(
@@ -93,11 +100,23 @@ export async function download(request: DownloadRequest, options: TransportOptio
   }
 }
 
-async function downloadOnce(request: DownloadRequest, options: TransportOptions): Promise<number> {
+async function downloadOnce(
+  request: DownloadRequest,
+  options: TransportOptions,
+  deadline: number,
+): Promise<number> {
   const temp = `${request.dest}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
-  // Aborted by the idle timer; `signal` also by the caller (SIGTERM).
+  const left = deadline - Date.now();
+  if (left <= 0) throw deadlinePassed(options);
+  // Aborted by the idle timer or the deadline; `signal` also by the caller (SIGTERM).
   const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
+  const overall = new AbortController();
+  const signal = AbortSignal.any([
+    controller.signal,
+    overall.signal,
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const deadlineTimer = setTimeout(() => overall.abort(), left);
   let timer: NodeJS.Timeout | undefined;
   const armTimer = () => {
     clearTimeout(timer);
@@ -134,13 +153,27 @@ async function downloadOnce(request: DownloadRequest, options: TransportOptions)
     return hashing.bytes;
   } catch (error) {
     options.signal?.throwIfAborted();
+    if (overall.signal.aborted) throw deadlinePassed(options);
     if (controller.signal.aborted)
       throw new Error(`no data for ${options.idleTimeoutMs / 1000}s (timed out)`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // A full disk stays full: say so at once instead of downloading it again three times.
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new UserError(`${request.label}: no space left on the device while downloading it (${code})`, {
+        hint: 'The staging disk is full: the artifact may be larger than its server claims, or the disk too small. Nothing was kept.',
+      });
     throw error;
   } finally {
     clearTimeout(timer);
+    clearTimeout(deadlineTimer);
     await rm(temp, { force: true });
   }
+}
+
+function deadlinePassed(options: TransportOptions): PermanentError {
+  return new PermanentError(
+    `not finished after ${options.deadlineMs / 1000}s, the deadline of one download (SIDECAR_DOWNLOAD_DEADLINE)`,
+  );
 }
 
 async function openFollowingRedirects(
@@ -174,7 +207,15 @@ async function openFollowingRedirects(
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       response.body?.resume();
-      const next = new URL(location, current);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        // The server's answer, not a glitch: another try gets the same Location.
+        throw new PermanentError(
+          `the server redirected to a Location that is not a URL (${JSON.stringify(displayUrl(location.slice(0, 200)))})`,
+        );
+      }
       if (current.protocol === 'https:' && next.protocol === 'http:' && !options.allowInsecureRedirects) {
         throw new PermanentError(`refused a redirect from https to plain http (${displayUrl(next.href)})`);
       }

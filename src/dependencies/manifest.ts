@@ -59,8 +59,11 @@ function checkDependency(dep: unknown, index: number): void {
       throw new UserError(`is missing or not a string`, { file: 'manifest.yml', key: `${key}.${field}` });
     }
   }
-  if (!/^[0-9a-f]{64}$/.test(String(dep.sha256))) {
-    throw new UserError('is not a sha256 (64 lower-case hex characters)', {
+  // Compared with what the hash prints (lower case): an upper-case pin is the same pin.
+  const sha256 = String(dep.sha256).toLowerCase();
+  dep.sha256 = sha256;
+  if (!/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new UserError('is not a sha256 (64 hex characters)', {
       file: 'manifest.yml',
       key: `${key}.sha256`,
     });

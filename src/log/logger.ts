@@ -55,8 +55,22 @@ export class Logger {
   }
 
   private line(sink: LogSink, text: string): void {
-    sink.write(redact(text, this.secrets) + '\n');
+    sink.write(oneMessage(redact(text, this.secrets)) + '\n');
   }
+}
+
+/**
+ * Text from the app (a YAML key, a value, a server's answer) must not forge log lines: control
+ * characters are shown escaped (`\x1b`), and a message's later lines continue 7 spaces in, as
+ * libbuildpack prints them, never at column 0 where `-----> ` or `**ERROR**` would pass as ours.
+ */
+export function oneMessage(text: string): string {
+  const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f]/g,
+    (c) => (c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
+  );
+  return escaped.replace(/\n/g, '\n       ');
 }
 
 /**

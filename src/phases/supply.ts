@@ -10,6 +10,7 @@ import { join, resolve, sep } from 'node:path';
 import { loadAppConfig } from '../config/load.js';
 import { formatMb, parseSizeMb } from '../config/size.js';
 import { formatBytes } from '../log/format-bytes.js';
+import { urlSecrets } from '../log/redact.js';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
 import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
@@ -58,6 +59,10 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     return { sidecars: [] };
   }
   log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
+  // Credentials and tokens in the uris never reach the log, in whatever form a line shows them.
+  for (const sidecar of config.sidecars)
+    if (sidecar.source.kind === 'uri')
+      for (const secret of urlSecrets(sidecar.source.uri)) log.addSecret(secret);
 
   await assertAppProfileDir(ctx.buildDir);
   const manifest = await loadManifest(ctx.buildpack.dir);

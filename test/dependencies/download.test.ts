@@ -213,3 +213,69 @@ describe('download', () => {
     });
   });
 });
+
+describe('download: endless and hostile servers', () => {
+  it('fails a server that trickles a byte every 100 ms once the deadline has passed, and retries no more', async () => {
+    let calls = 0;
+    server.route('/trickle', (_req, res) => {
+      calls++;
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('x'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    const { dir, run } = await fetchTo('/trickle', { ...FAST, idleTimeoutMs: 1000, deadlineMs: 800 });
+    const started = Date.now();
+    await expect(run).rejects.toThrow(
+      'could not download agent 1.0.0 from http://127.0.0.1:' +
+        `${server.port}/trickle: not finished after 0.8s, the deadline of one download (SIDECAR_DOWNLOAD_DEADLINE)`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(calls).toBe(1);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('does not retry a redirect to a Location that is not a URL', async () => {
+    let calls = 0;
+    server.route('/bad-location', (_req, res) => {
+      calls++;
+      res.writeHead(302, { location: 'http://[::1' }).end();
+    });
+    const { run } = await fetchTo('/bad-location');
+    await expect(run).rejects.toThrow(
+      'the server redirected to a Location that is not a URL ("http://[::1")',
+    );
+    expect(calls).toBe(1);
+  });
+
+  // A full disk stays full: the download fails at once, without retries, and leaves nothing.
+  it.skipIf(process.getuid?.() !== 0)(
+    'stops at once when the disk is full (ENOSPC), without a retry',
+    async () => {
+      const { execa } = await import('execa');
+      const mountpoint = await tempDir('full-disk-');
+      await execa('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountpoint]);
+      try {
+        let calls = 0;
+        server.route('/endless', (_req, res) => {
+          calls++;
+          res.writeHead(200);
+          const chunk = Buffer.alloc(64 * 1024, 1);
+          const pump = () => {
+            while (res.write(chunk));
+          };
+          res.on('drain', pump);
+          pump();
+        });
+        const dest = join(mountpoint, 'agent.tgz');
+        const run = download({ url: `${server.url}/endless`, dest, sha256: SHA, label: 'agent 1.0.0' }, FAST);
+        await expect(run).rejects.toThrow(
+          'agent 1.0.0: no space left on the device while downloading it (ENOSPC)',
+        );
+        expect(calls).toBe(1);
+        expect(await readdir(mountpoint)).toEqual([]);
+      } finally {
+        await execa('umount', [mountpoint]);
+      }
+    },
+  );
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../../src/log/logger.js';
-import { redact, redactUrls } from '../../src/log/redact.js';
+import { redact, redactUrls, urlSecrets } from '../../src/log/redact.js';
 
 describe('redaction', () => {
   it('hides user-info and query values of every URL in a line', () => {
@@ -36,5 +36,45 @@ describe('redaction', () => {
     const lines: string[] = [];
     new Logger({ write: (t) => void lines.push(t) }).debug('x');
     expect(lines).toEqual([]);
+  });
+});
+
+describe('redaction of hostile URL forms', () => {
+  // Passwords and tokens as people paste them: quotes, a space, angle brackets, colons, @, and
+  // percent-encoded; in free text, in quotes, and followed by punctuation.
+  const cases = ['p"ss', "p'ss", 'p<ss>', 'pa:ss', 'p@ss', 'p%22ss%20x', 'pa ss'];
+  it.each(cases)('hides the password %j of a URL, in the line and as a registered secret', (password) => {
+    const url = `https://user:${password}@host.example/agent.tgz`;
+    const lines: string[] = [];
+    const log = new Logger({ write: (t) => void lines.push(t) });
+    for (const secret of urlSecrets(url)) log.addSecret(secret);
+    log.error(`could not download ${url}: HTTP 404`);
+    log.error(`sidecars.yml: uri "${url}"`);
+    const text = lines.join('');
+    expect(text).not.toContain(password);
+    expect(text).not.toContain(encodeURIComponent(password));
+    expect(text).toContain('host.example/agent.tgz');
+  });
+
+  it('hides query values that hold quotes, even without registering them', () => {
+    expect(redactUrls('GET https://h/a.tgz?token=ab"cd&sig=x\'y<z done')).toBe(
+      'GET https://h/a.tgz?token=***&sig=*** done',
+    );
+    expect(redactUrls('"https://h/a.tgz?t=abc"')).not.toContain('abc');
+  });
+
+  it('finds the user-info, password and query values of a URL, decoded and encoded', () => {
+    expect(urlSecrets('https://bob:p%40ss@h/x?t=tok1234&u=1')).toEqual(
+      expect.arrayContaining(['bob:p%40ss', 'p%40ss', 'p@ss', 'tok1234']),
+    );
+  });
+});
+
+describe('log lines the app cannot forge', () => {
+  it('escapes control characters and indents a message’s later lines', () => {
+    const lines: string[] = [];
+    const log = new Logger({ write: (t) => void lines.push(t) });
+    log.error('sidecars.yml: bad key "a\n-----> Installed\r\x1b[2K"');
+    expect(lines).toEqual(['**ERROR** sidecars.yml: bad key "a\n       -----> Installed\\r\\x1b[2K"\n']);
   });
 });

@@ -118,3 +118,20 @@ describe('writeAtomically in a hostile dir', () => {
     expect(await readdir(dir)).toEqual(['sidecar_buildpack.sh']);
   });
 });
+
+describe('download settings', () => {
+  it.each([
+    ['SIDECAR_DOWNLOAD_TIMEOUT', '3000000', 3600],
+    ['SIDECAR_DOWNLOAD_TIMEOUT', 'Infinity', 3600],
+    ['SIDECAR_DOWNLOAD_DEADLINE', '0', 86400],
+    ['SIDECAR_DOWNLOAD_DEADLINE', '1e9', 86400],
+  ])('refuses %s=%s, which would overflow or disable the timer', async (name, value, max) => {
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { [name]: value } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `**ERROR** $${name}: ${JSON.stringify(value)} is not a number of seconds from 1 to ${max}`,
+    );
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+});
