@@ -218,7 +218,7 @@ describe('failure cases', () => {
     });
     const { dirs, result } = await stageWith(uriSidecar(`${server.url}/reset/agent.tgz`));
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.stdout).toMatch(/^       Download of sidecar "cs" failed \(.+\); retry 1 of 3/m);
+    expect(result.stdout).toMatch(/^ {7}Download of sidecar "cs" failed \(.+\); retry 1 of 3/m);
     expect(await listTree(join(dirs.cacheDir, 'dependencies'))).toEqual([
       expect.stringMatching(/^[0-9a-f]{64}$/),
       expect.stringMatching(/^[0-9a-f]{64}\/agent\.tgz$/),
