@@ -313,3 +313,52 @@ describe('merging sidecars.yml and $SIDECARS_YML', () => {
     expect(await loadAppConfig(await writeTree({ 'app.py': '' }), {})).toBeUndefined();
   });
 });
+
+describe('env keeps what the app wrote', () => {
+  it('keeps the source text of plain scalars YAML would convert, keys included', () => {
+    const doc = parseSidecarsDocument(
+      [
+        'sidecars:',
+        '  - name: a',
+        `    uri: https://example.com/a.tgz`,
+        `    sha256: ${SHA}`,
+        '    command: ./a',
+        '    memory: 64M',
+        '    env:',
+        '      HEX: 0x1F',
+        '      MODE: 0755',
+        '      SCI: 1e3',
+        '      BIG: 12345678901234567890',
+        '      TRUE: yes',
+        '      FLOAT: 1.50',
+        '      QUOTED: "0755"',
+      ].join('\n'),
+      'sidecars.yml',
+    );
+    expect(doc.sidecars[0]?.env).toEqual({
+      HEX: '0x1F',
+      MODE: '0755',
+      SCI: '1e3',
+      BIG: '12345678901234567890',
+      TRUE: 'yes',
+      FLOAT: '1.50',
+      QUOTED: '0755',
+    });
+  });
+
+  it('quotes a key with a newline or an escape code in its one-line error', () => {
+    const message = errorOf(
+      [
+        'sidecars:',
+        '  - name: a',
+        '    memory: 64M',
+        '    env:',
+        '      "A\\n-----> Installed\\u001b[2K": x',
+      ].join('\n'),
+    );
+    expect(message).toBe(
+      'sidecars.yml:5: sidecars[0].env."A\\n-----> Installed\\u001b[2K": is not a valid environment variable name (letters, digits and _, not starting with a digit)',
+    );
+    expect(message).not.toContain('\n');
+  });
+});
