@@ -4,7 +4,7 @@
  * executable. Extraction goes to a temp dir beside the target, renamed into place only when
  * complete, so a failure leaves nothing half-written.
  */
-import { open, chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { open, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { UnpackBudget } from './limits.js';
 import { assertLinksInside } from './link-check.js';
@@ -44,17 +44,19 @@ export interface ExtractRequest {
   /** The install dir; replaced whole. */
   dest: string;
   budget: UnpackBudget;
+  /** SIGTERM: the extraction stops, and its temp dir is removed. */
+  signal?: AbortSignal;
 }
 
 export async function extractArtifact(request: ExtractRequest): Promise<ArchiveKind> {
   const kind = detectKind(await readHead(request.archivePath));
-  const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}.unpacking`);
+  const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`);
   await mkdir(temp, { recursive: true });
   try {
     // The unpacker of each format is imported only when an artifact needs it (start-up cost).
     if (kind === 'zip') {
       const { extractZip } = await import('./zip.js');
-      await extractZip(request.archivePath, request.name, temp, request.budget);
+      await extractZip(request.archivePath, request.name, temp, request.budget, request.signal);
     } else if (kind === 'binary') {
       const target = join(temp, request.binaryName);
       await copyFile(request.archivePath, target);
@@ -62,13 +64,25 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
     } else {
       const { extractTar } = await import('./tar.js');
       const compression = kind === 'tar.xz' ? 'xz' : kind === 'tar.gz' ? 'gzip' : 'none';
-      await extractTar(request.archivePath, request.name, temp, request.budget, compression);
+      await extractTar(request.archivePath, request.name, temp, request.budget, compression, request.signal);
     }
     if (kind !== 'binary') await assertLinksInside(temp, request.name);
     await rm(request.dest, { recursive: true, force: true });
     await rename(temp, request.dest);
     return kind;
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    await rm(temp, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+const UNPACKING_SUFFIX = '.unpacking';
+
+/**
+ * Removes the temp dirs of extractions that never finished (a staging SIGKILLed mid-unpack),
+ * where a cache or deps dir is reused: the next staging starts clean.
+ */
+export async function removeStaleUnpacking(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith('.') && n.endsWith(UNPACKING_SUFFIX)))
+    await rm(join(dir, name), { recursive: true, force: true, maxRetries: 3 });
 }

@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
@@ -30,10 +29,10 @@ export async function extractTar(
   dest: string,
   budget: UnpackBudget,
   compression: TarCompression,
+  signal?: AbortSignal,
 ): Promise<void> {
   let refusal: Error | undefined;
-  let stopOnRefusal: (error: Error) => void = () => undefined;
-  const refused = new Promise<never>((_resolve, reject) => (stopOnRefusal = reject));
+  let stop: (why: Error | 'end') => void = () => undefined;
   const symlinks = new ArchiveSymlinks();
   const source: Readable =
     compression === 'xz'
@@ -52,27 +51,47 @@ export async function extractTar(
         if (read.mode !== undefined) read.mode &= 0o777;
         return true;
       } catch (error) {
-        refusal = error as Error;
-        // Stop reading (and decompressing) at once: the rest of a bomb is never inflated.
-        process.nextTick(() => source.destroy(refusal));
-        stopOnRefusal(refusal);
+        stop(error as Error);
         return false;
       }
     },
   });
-  const unpacked =
-    compression === 'gzip'
-      ? pipeline(source, createGunzip({ chunkSize: CHUNK_BYTES }), unpack)
-      : pipeline(source, unpack);
-  // A refusal ends the extraction at once. With gzip inflating on the thread pool, the file
-  // stream may already have its next read in flight, and a destroyed stream closes only once
-  // that read returns (never, for a pipe that never ends): the pipeline settles later, alone.
-  unpacked.catch(() => undefined);
-  refused.catch(() => undefined);
+  // The streams are wired by hand, because the extraction must be able to stop early and still
+  // settle only once every write has: at a refused entry (the rest of a bomb is never inflated),
+  // at SIGTERM, and at the end-of-archive marker (two zero blocks), where GNU tar stops too.
+  // Past that marker node-tar would buffer whatever follows (a .tgz of 200 MB of zeros after a
+  // tiny tar took 15 s and 580 MB) and an xz that never exits would hang staging. Stopping ends
+  // the file and the decompressor without waiting for them (a read in flight on a pipe that never
+  // ends would never return), then lets the unpacker finish its last writes: only then is the
+  // extraction over, so a clean-up never races a write (ENOTEMPTY, files left behind).
+  const gunzip = compression === 'gzip' ? createGunzip({ chunkSize: CHUNK_BYTES }) : undefined;
+  const head: Readable = gunzip ? source.pipe(gunzip) : source;
+  const settled = new Promise<void>((resolve, reject) => {
+    let stopped = false;
+    stop = (why) => {
+      if (stopped) return;
+      stopped = true;
+      if (why !== 'end') refusal = why;
+      head.unpipe(unpack);
+      source.destroy();
+      gunzip?.destroy();
+      unpack.end();
+    };
+    const upstreamFailed = (error: unknown) => {
+      if (!stopped) reject(error);
+    };
+    source.on('error', upstreamFailed);
+    gunzip?.on('error', upstreamFailed);
+    unpack.on('error', (error: unknown) => (refusal ? resolve() : reject(error)));
+    unpack.on('close', () => resolve());
+    unpack.on('eof', () => stop('end'));
+    head.pipe(unpack);
+  });
+  const onAbort = () => stop(signal?.reason as Error);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.race([unpacked, refused]);
+    await settled;
   } catch (error) {
-    if (refusal) throw refusal;
     if (error instanceof UserError) throw error;
     throw new UserError(
       `${name}: cannot be unpacked as a ${compression === 'xz' ? 'tar.xz' : 'tar'} archive: ${(error as Error).message}`,
@@ -80,6 +99,8 @@ export async function extractTar(
         hint: 'The file may be damaged or not the archive format its name says.',
       },
     );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   if (refusal) throw refusal;
 }

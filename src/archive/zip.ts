@@ -22,6 +22,7 @@ export async function extractZip(
   name: string,
   dest: string,
   budget: UnpackBudget,
+  signal?: AbortSignal,
 ): Promise<void> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
     yauzl.open(
@@ -33,9 +34,10 @@ export async function extractZip(
   const symlinks = new ArchiveSymlinks();
   try {
     for (;;) {
+      signal?.throwIfAborted();
       const entry = await nextEntry(zip, name);
       if (!entry) break;
-      await extractEntry(zip, entry, name, dest, budget, symlinks);
+      await extractEntry(zip, entry, name, dest, budget, symlinks, signal);
     }
   } finally {
     zip.close();
@@ -63,6 +65,7 @@ async function extractEntry(
   dest: string,
   budget: UnpackBudget,
   symlinks: ArchiveSymlinks,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const checked = checkEntryPath(entry.fileName);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.fileName, checked.problem);
@@ -91,7 +94,13 @@ async function extractEntry(
   const stream = await openEntry(zip, entry, name);
 
   if (type === S_IFLNK) {
-    const linkTarget = await readAll(stream, 4096);
+    const linkTarget = await readAll(stream, MAX_LINK_TARGET);
+    if (linkTarget === undefined)
+      throw new UnsafeArchiveError(
+        name,
+        entry.fileName,
+        `symlink target is longer than ${MAX_LINK_TARGET} characters (the system's limit)`,
+      );
     const problem = checkLinkTarget(checked.path, linkTarget, 'symlink');
     if (problem) throw new UnsafeArchiveError(name, entry.fileName, problem);
     await symlink(linkTarget, target);
@@ -99,8 +108,9 @@ async function extractEntry(
     return;
   }
   try {
-    await pipeline(stream, createWriteStream(target, { flags: 'wx' }));
+    await pipeline(stream, createWriteStream(target, { flags: 'wx' }), { signal });
   } catch (error) {
+    signal?.throwIfAborted();
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UnsafeArchiveError(
         name,
@@ -120,11 +130,18 @@ function openEntry(zip: ZipFile, entry: Entry, name: string): Promise<Readable> 
   );
 }
 
-async function readAll(stream: Readable, max: number): Promise<string> {
+/** PATH_MAX on Linux: no symlink can point further. */
+const MAX_LINK_TARGET = 4096;
+
+/** The stream's text, or undefined (the stream destroyed) once it is longer than `max`. */
+async function readAll(stream: Readable, max: number): Promise<string | undefined> {
   let text = '';
   for await (const chunk of stream) {
     text += String(chunk);
-    if (text.length > max) throw new Error('symlink target too long');
+    if (text.length > max) {
+      stream.destroy();
+      return undefined;
+    }
   }
   return text;
 }

@@ -12,7 +12,7 @@ import { formatMb, parseSizeMb } from '../config/size.js';
 import { formatBytes } from '../log/format-bytes.js';
 import { urlSecrets } from '../log/redact.js';
 import { UnpackBudget } from '../archive/limits.js';
-import { extractArtifact } from '../archive/extract.js';
+import { extractArtifact, removeStaleUnpacking } from '../archive/extract.js';
 import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
 import { loadManifest } from '../dependencies/manifest.js';
 import { buildLaunchYml, sidecarDir } from '../launch/launch-config.js';
@@ -75,6 +75,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const runtime = buildRuntimeJson(plan.sidecars, others);
   const installed: InstalledSidecar[] = [];
   const used: string[] = [];
+  await removeStaleUnpacking(join(depsRoot, 'sidecars'));
   try {
     for (const sidecar of plan.sidecars) {
       log.header(`Installing sidecar ${sidecar.name}${sidecar.version === '-' ? '' : ` ${sidecar.version}`}`);
@@ -88,6 +89,7 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
         binaryName: sidecar.binaryName,
         dest,
         budget: new UnpackBudget(sidecar.binaryName, ctx.maxUnpackedBytes),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       await makeExecutable(dest, sidecar.command);
       log.detail(`Unpacked ${kind} into $DEPS_DIR/${sidecarDir(ctx.depsIdx, sidecar.name)}`);

@@ -438,3 +438,70 @@ describe('links that escape together', () => {
     expect((await lstat(join(dest, 'bin', 'agent'))).mode & 0o7777).toBe(0o755);
   });
 });
+
+describe('data after the end of the tar', () => {
+  // GNU tar stops at the end-of-archive marker; so must we. The stream here never ends (zeros
+  // after a small tar, compressed on the fly into a FIFO), so only an extraction that stops at
+  // the marker, and stops its decompressor, can finish.
+  it.each(['gzip', 'xz'] as const)(
+    'stops at the end marker of a %s stream that goes on forever, with the files unpacked',
+    async (compression) => {
+      const dir = await tempDir('trailing-');
+      await writeFile(join(dir, 'agent'), '#!/bin/sh\necho hi\n');
+      await execa('tar', ['-cf', join(dir, 'small.tar'), '-C', dir, 'agent']);
+      const stream = join(dir, 'stream');
+      await execa('mkfifo', [stream]);
+      const level = compression === 'gzip' ? '-1' : '-0';
+      const producer = execa(
+        'sh',
+        ['-c', `{ cat small.tar; cat /dev/zero; } | ${compression} ${level} > stream`],
+        {
+          cwd: dir,
+          reject: false,
+        },
+      );
+      const dest = await tempDir('dest-');
+      try {
+        await extractTar(stream, 'agent.archive', dest, new UnpackBudget('agent.archive', 1e9), compression);
+        expect(await readFile(join(dest, 'agent'), 'utf8')).toBe('#!/bin/sh\necho hi\n');
+        expect(await readdir(dest)).toEqual(['agent']);
+      } finally {
+        producer.kill('SIGKILL');
+        await producer;
+      }
+    },
+    20_000,
+  );
+});
+
+describe('a refusal after many fast entries', () => {
+  // The refusal must stop every write before the clean-up runs: else the clean-up races the
+  // writes still under way (ENOTEMPTY, reported as a bug) and files are left behind.
+  it('stops all writes, then removes everything, every time', async () => {
+    const entries: RawEntry[] = [
+      { path: 'f', type: 'dir' },
+      ...Array.from({ length: 3000 }, (_, i) => ({
+        path: `f/${i}`,
+        type: 'file' as const,
+        content: 'x'.repeat(64),
+      })),
+      { path: '../evil', type: 'file', content: 'evil' },
+    ];
+    const archive = await writeRawTar(join(await tempDir(), 'late-refusal.tgz'), entries);
+    for (let run = 0; run < 5; run++) {
+      const root = await tempDir('dest-');
+      const error = await extractArtifact({
+        archivePath: archive,
+        name: 'agent.archive',
+        binaryName: 'agent',
+        dest: join(root, 'sidecars', 'agent'),
+        budget: new UnpackBudget('agent.archive', 1024 ** 3),
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toBe('agent.archive: refused entry "../evil": path contains ".."');
+      expect(await readdir(join(root, 'sidecars'))).toEqual([]);
+    }
+  });
+});

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
@@ -12,6 +13,7 @@ import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/bui
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort } from '../support/net.js';
 import { runPhase, stagingDirs, supplyArgs, type StagingDirs } from '../support/staging.js';
+import { tempDir } from '../support/tmp.js';
 import { listTree } from '../support/tree.js';
 import { selfSignedCert, type TestCertificate } from '../support/tls.js';
 
@@ -288,6 +290,71 @@ describe('failure cases', () => {
       '**ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
     );
     expect(await leftovers(dirs)).toEqual([]);
+  });
+
+  it('stops unpacking, removes what it unpacked and exits 143 with its ERROR line on SIGTERM mid-unpack', async () => {
+    // 30,000 empty files in a small .tgz: a download of a moment, then seconds of unpacking, where
+    // SIGTERM arrives; an unpack that went on past the 5 s clean-up grace left .unpacking behind.
+    const dir = await tempDir('big-');
+    await execa(
+      'sh',
+      [
+        '-c',
+        'mkdir t && cd t && seq -f f%g 30000 | xargs touch && tar czf ../agent.tgz . && cd .. && rm -r t',
+      ],
+      {
+        cwd: dir,
+      },
+    );
+    const archive = join(dir, 'agent.tgz');
+    let sent!: () => void;
+    const downloaded = new Promise<void>((resolve) => (sent = resolve));
+    server.route('/big/agent.tgz', async (_req, res) => {
+      const body = await readFile(archive);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body, () => sent());
+    });
+    // SIGTERM once the unpacking is under way: its temp dir holds files.
+    const cancel = new AbortController();
+    const dirs = await stagingDirs();
+    const sidecars = join(dirs.depsDir, '0', 'sidecars');
+    void downloaded.then(async () => {
+      for (let i = 0; i < 400 && !cancel.signal.aborted; i++) {
+        const temp = (await readdir(sidecars).catch(() => [] as string[])).find((n) =>
+          n.endsWith('.unpacking'),
+        );
+        if (temp && (await readdir(join(sidecars, temp)).catch(() => [])).length > 100) cancel.abort();
+        else await new Promise((r) => setTimeout(r, 25));
+      }
+    });
+    const sha = createHash('sha256')
+      .update(await readFile(archive))
+      .digest('hex');
+    const { result } = await stageWith(
+      uriSidecar(`${server.url}/big/agent.tgz`, sha),
+      {},
+      {
+        dirs,
+        cancelSignal: cancel.signal,
+      },
+    );
+    expect(cancel.signal.aborted).toBe(true);
+    expect(result.exitCode, result.all).toBe(143);
+    expect(result.stderr).toContain(
+      '**ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
+    );
+    // The download was complete and verified: the cache may keep it for the next staging.
+    expect((await leftovers(dirs)).filter((p) => p.startsWith('deps/'))).toEqual([]);
+  }, 30_000);
+
+  it('removes what a SIGKILLed staging left mid-unpack when the next one starts', async () => {
+    const dirs = await stagingDirs();
+    const stale = join(dirs.depsDir, '0', 'sidecars', '.1700000000000-4242.unpacking');
+    await mkdir(join(stale, 'half'), { recursive: true });
+    await writeFile(join(stale, 'half', 'file'), 'x');
+    const { result } = await stageWith(uriSidecar(sidecarUri), {}, { dirs });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await readdir(join(dirs.depsDir, '0', 'sidecars'))).toEqual(['cs']);
   });
 
   it('fails cleanly when the config is in SIDECARS_YML and broken', async () => {
