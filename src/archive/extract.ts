@@ -6,6 +6,7 @@
  */
 import { open, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
 import { assertLinksInside } from './link-check.js';
 
@@ -48,8 +49,39 @@ export interface ExtractRequest {
   signal?: AbortSignal;
 }
 
+/** The archive format a file name promises, if any. */
+function promisedKind(name: string): ArchiveKind | undefined {
+  const lower = name.toLowerCase();
+  if (/\.(tgz|tar\.gz)$/.test(lower)) return 'tar.gz';
+  if (/\.(txz|tar\.xz)$/.test(lower)) return 'tar.xz';
+  if (lower.endsWith('.zip')) return 'zip';
+  if (lower.endsWith('.tar')) return 'tar';
+  return undefined;
+}
+
+/** What a file that is no archive looks like, for the error: an HTML page, an executable. */
+function looksLike(head: Buffer): string {
+  const text = head.subarray(0, 64).toString('latin1').trimStart().toLowerCase();
+  if (text.startsWith('<!doctype html') || text.startsWith('<html') || text.startsWith('<?xml'))
+    return 'an HTML or XML page (an error or login page of the server?)';
+  if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return 'an ELF executable';
+  if (text.startsWith('#!')) return 'a script';
+  return 'no archive format this buildpack knows';
+}
+
 export async function extractArtifact(request: ExtractRequest): Promise<ArchiveKind> {
-  const kind = detectKind(await readHead(request.archivePath));
+  const head = await readHead(request.archivePath);
+  const kind = detectKind(head);
+  // A name that promises an archive and bytes that are none: installing it as a bare binary
+  // would stage, and the sidecar's command would then be missing at launch.
+  const promised = promisedKind(request.binaryName);
+  if (kind === 'binary' && promised)
+    throw new UserError(
+      `${request.name}: is named as a ${promised} archive (${request.binaryName}) but is ${looksLike(head)}`,
+      {
+        hint: 'Check that the uri serves the archive itself (not a page about it), and its sha256.',
+      },
+    );
   const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`);
   await mkdir(temp, { recursive: true });
   try {

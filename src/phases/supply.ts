@@ -91,8 +91,12 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
         budget: new UnpackBudget(sidecar.binaryName, ctx.maxUnpackedBytes),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
-      await makeExecutable(dest, sidecar.command);
+      const missing = await makeExecutable(dest, sidecar.command);
       log.detail(`Unpacked ${kind} into $DEPS_DIR/${sidecarDir(ctx.depsIdx, sidecar.name)}`);
+      if (missing)
+        log.warning(
+          `${sidecar.name}: its command starts with ${missing}, which the ${kind === 'binary' ? 'artifact (installed as one file, ' + sidecar.binaryName + ')' : 'archive'} does not hold: the sidecar will fail at launch unless something creates it first`,
+        );
       installed.push({ plan: sidecar, source: artifact.source, downloadedBytes: artifact.downloadedBytes });
     }
     await mkdir(depsRoot, { recursive: true });
@@ -157,12 +161,18 @@ async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<
   return artifact;
 }
 
-/** chmod +x the command's executable when it is a path inside the install dir (`./agent`, `bin/agent`). */
-async function makeExecutable(dir: string, command: string): Promise<void> {
+/**
+ * chmod +x the command's executable when it is a path inside the install dir (`./agent`,
+ * `bin/agent`). Returns that path when it names nothing there, for a warning: the sidecar would
+ * fail at launch. (Every link in the dir resolves inside it: link-check.ts ran before this.)
+ */
+async function makeExecutable(dir: string, command: string): Promise<string | undefined> {
   const first = /^\s*(?:exec\s+)?([^\s;&|'"$`]+)/.exec(command)?.[1];
-  if (!first || first.startsWith('/')) return;
+  if (!first || first.startsWith('/')) return undefined;
   const path = resolve(dir, first);
-  if (!path.startsWith(dir + sep)) return;
+  if (!path.startsWith(dir + sep)) return undefined;
   const info = await stat(path).catch(() => undefined);
   if (info?.isFile()) await chmod(path, info.mode | 0o755);
+  // A bare word (`otelcol`) may be a command on PATH; only a path (`./agent`) must be there.
+  return info || !first.includes('/') ? undefined : first;
 }

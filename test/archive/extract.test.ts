@@ -505,3 +505,28 @@ describe('a refusal after many fast entries', () => {
     }
   });
 });
+
+describe('a file that is not the archive its name says', () => {
+  it.each([
+    ['agent.tgz', '<!DOCTYPE html><html><body>Sign in</body></html>', 'an HTML or XML page'],
+    ['agent.tar.gz', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), 'an ELF executable'],
+    ['agent.zip', '#!/bin/sh\necho hi\n', 'a script'],
+  ])('refuses %s that is in fact %s', async (name, content, what) => {
+    const file = join(await tempDir(), 'download');
+    await writeFile(file, content);
+    const dest = join(await tempDir('dest-'), 'sidecar');
+    await expect(
+      extractArtifact({
+        archivePath: file,
+        name: 'agent 1.0.0',
+        binaryName: name,
+        dest,
+        budget: new UnpackBudget('agent', 1024 ** 3),
+      }),
+    ).rejects.toThrow(
+      new RegExp(
+        `^agent 1\\.0\\.0: is named as a [a-z.]+ archive \\(${name.replace('.', '\\.')}\\) but is ${what}`,
+      ),
+    );
+  });
+});

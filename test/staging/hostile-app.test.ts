@@ -135,3 +135,22 @@ describe('download settings', () => {
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });
 });
+
+describe('an artifact without the command it is run with', () => {
+  it('warns that the command is not there when a download installs as one file', async () => {
+    const body = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+    server.route('/bare/agent', (_req, res) => void res.writeHead(200).end(body));
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(body).digest('hex');
+    const dirs = await stagingDirs();
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      `sidecars:\n  - name: agent\n    uri: ${server.url}/bare/agent\n    sha256: ${sha}\n    command: ./bin/agent --serve\n    memory: 64M\n`,
+    );
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(
+      '**WARNING** agent: its command starts with ./bin/agent, which the artifact (installed as one file, agent) does not hold: the sidecar will fail at launch unless something creates it first',
+    );
+  });
+});
