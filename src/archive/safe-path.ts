@@ -64,6 +64,10 @@ export class ArchiveSymlinks {
     return undefined;
   }
 
+  has(path: string): boolean {
+    return this.paths.has(path);
+  }
+
   /** A problem sentence when `path` goes through one of the archive's symlinks. */
   problemWith(path: string): string | undefined {
     const link = this.crossedBy(path);

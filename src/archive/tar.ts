@@ -8,7 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { posix } from 'node:path';
+import { mkdir, symlink } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
@@ -34,6 +35,10 @@ export async function extractTar(
   let refusal: Error | undefined;
   let stop: (why: Error | 'end') => void = () => undefined;
   const symlinks = new ArchiveSymlinks();
+  // Symlinks are made after every other entry, by us: node-tar deadlocks on some (`d/e/z` ->
+  // `d` never settles), and no entry may go through an archive's symlink anyway, so no entry
+  // needs one to exist while it is written.
+  const links: { path: string; target: string }[] = [];
   const source: Readable =
     compression === 'xz'
       ? decompressXz(archivePath, name)
@@ -49,6 +54,13 @@ export async function extractTar(
         // No setuid, setgid or sticky bits in a droplet: zip entries never carry them, nor do these.
         const read = entry as ReadEntry;
         if (read.mode !== undefined) read.mode &= 0o777;
+        if (read.type === 'SymbolicLink') {
+          links.push({
+            path: (checkEntryPath(read.path) as { path: string }).path,
+            target: read.linkpath ?? '',
+          });
+          return false;
+        }
         return true;
       } catch (error) {
         stop(error as Error);
@@ -103,6 +115,25 @@ export async function extractTar(
     signal?.removeEventListener('abort', onAbort);
   }
   if (refusal) throw refusal;
+  for (const link of links) await makeSymlink(dest, link, name);
+}
+
+async function makeSymlink(
+  dest: string,
+  link: { path: string; target: string },
+  name: string,
+): Promise<void> {
+  const at = join(dest, link.path);
+  await mkdir(dirname(at), { recursive: true });
+  await symlink(link.target, at).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST')
+      throw new UnsafeArchiveError(
+        name,
+        link.path,
+        'the same path is written twice (possibly through a link)',
+      );
+    throw error;
+  });
 }
 
 function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): void {
@@ -118,8 +149,13 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlin
       entry.linkpath ?? '',
       entry.type === 'Link' ? 'hardlink' : 'symlink',
     );
+    const target = posix.normalize(entry.linkpath ?? '');
     const linkCrossing =
-      entry.type === 'Link' ? symlinks.problemWith(posix.normalize(entry.linkpath ?? '')) : undefined;
+      entry.type !== 'Link'
+        ? undefined
+        : symlinks.has(target)
+          ? `hardlink to the symlink ${JSON.stringify(target)} of the archive`
+          : symlinks.problemWith(target);
     if (problem || linkCrossing)
       throw new UnsafeArchiveError(name, entry.path, (problem ?? linkCrossing) as string);
     if (entry.type === 'SymbolicLink') symlinks.add(checked.path);

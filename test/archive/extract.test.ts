@@ -3,6 +3,7 @@ import { lstat, open, readFile, readdir, readlink, symlink, writeFile } from 'no
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractArtifact, detectKind } from '../../src/archive/extract.js';
 import { UnpackBudget } from '../../src/archive/limits.js';
@@ -419,9 +420,8 @@ describe('links that escape together', () => {
       { path: 'up', type: 'hardlink', linkpath: 'd/up' },
     ]);
     const { error, left } = await refused(archive);
-    // node-tar itself refuses to hard-link a symlink ("Cannot extract through symbolic link").
-    expect(error?.message).toMatch(
-      /^agent\.archive: (refused entry "up"|cannot be unpacked as a tar archive: .*symbolic link)/,
+    expect(error?.message).toBe(
+      'agent.archive: refused entry "up": hardlink to the symlink "d/up" of the archive',
     );
     expect(left).toEqual([]);
   });
@@ -529,4 +529,87 @@ describe('a file that is not the archive its name says', () => {
       ),
     );
   });
+});
+
+describe('links: a property test against coreutils', () => {
+  // Any set of symlinks, pointing at each other through `.` and `..`: either the archive is
+  // refused, or every link resolves inside the install dir, as `realpath -m` (coreutils, another
+  // implementation of the kernel's rule, missing components included) resolves it.
+  const paths = ['a', 'b', 'c', 'd/x', 'd/y', 'd/e/z'];
+  const targets = [
+    '.',
+    '..',
+    'a',
+    'b',
+    'd',
+    'd/e',
+    'a/..',
+    'b/..',
+    'd/..',
+    'x/..',
+    '../..',
+    'a/b',
+    'c/../..',
+    'x',
+    'missing/..',
+  ];
+  it('never lets a link resolve outside, whatever chain the archive builds', async () => {
+    const sets = fc.sample(
+      fc.uniqueArray(fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...targets)), {
+        minLength: 1,
+        maxLength: 5,
+        selector: ([p]) => p,
+      }),
+      { numRuns: 80 },
+    );
+    let kept = 0;
+    for (const links of sets) {
+      const entries: RawEntry[] = [
+        { path: 'd', type: 'dir' },
+        { path: 'd/e', type: 'dir' },
+        ...links.map(([path, linkpath]) => ({ path, type: 'symlink' as const, linkpath })),
+      ];
+      const archive = await writeRawTar(join(await tempDir(), 'links.tgz'), entries);
+      const root = await tempDir('dest-');
+      const dest = join(root, 'sidecars', 'agent');
+      const ok = await extractArtifact({
+        archivePath: archive,
+        name: 'links',
+        binaryName: 'links',
+        dest,
+        budget: new UnpackBudget('links', 1024 ** 3),
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) {
+        expect(await readdir(join(root, 'sidecars')), JSON.stringify(links)).toEqual([]);
+        continue;
+      }
+      kept++;
+      const { stdout } = await execa('realpath', ['-m', '--', ...links.map(([p]) => join(dest, p))]);
+      for (const resolved of stdout.split('\n'))
+        expect(
+          resolved === dest || resolved.startsWith(`${dest}/`),
+          `${JSON.stringify(links)}: ${resolved}`,
+        ).toBe(true);
+    }
+    // Both outcomes are exercised.
+    expect(kept).toBeGreaterThan(5);
+    expect(kept).toBeLessThan(sets.length);
+  });
+});
+
+describe('symlinks node-tar cannot make', () => {
+  // node-tar 7.5 never settles on `d/e/z` -> `d` (its path reservations deadlock): found by the
+  // property test above. The buildpack makes symlinks itself, after every other entry.
+  it('unpacks a symlink whose target is named like a parent dir, without hanging', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'links.tgz'), [
+      { path: 'd', type: 'dir' },
+      { path: 'd/e', type: 'dir' },
+      { path: 'd/e/z', type: 'symlink', linkpath: 'd' },
+    ]);
+    const { dest } = await extract(archive);
+    expect(await readlink(join(dest, 'd', 'e', 'z'))).toBe('d');
+  }, 10_000);
 });
