@@ -119,6 +119,23 @@ describe('writeAtomically in a hostile dir', () => {
   });
 });
 
+describe('a full app dir', () => {
+  // The profile script is written late, into the app dir: a full disk there is one clear error.
+  it.skipIf(process.getuid?.() !== 0)('says the disk is full, and leaves no temp file', async () => {
+    const dir = await tempDir('full-app-');
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    try {
+      await writeFile(join(dir, 'filler'), Buffer.alloc(60 * 1024)).catch(() => undefined);
+      await expect(writeAtomically(join(dir, 'sidecar_buildpack.sh'), 'x'.repeat(32 * 1024))).rejects.toThrow(
+        /^no space left on the device to write sidecar_buildpack\.sh/,
+      );
+      expect(await readdir(dir)).toEqual(['filler']);
+    } finally {
+      await execa('umount', [dir]);
+    }
+  });
+});
+
 describe('download settings', () => {
   it.each([
     ['SIDECAR_DOWNLOAD_TIMEOUT', '3000000', 3600],
