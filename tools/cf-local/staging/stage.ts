@@ -2,8 +2,10 @@
  * `cf-local stage`: the buildpack lifecycle's builder (cf-contract section 1), run on this
  * machine. Detection when no buildpack is named; otherwise supply for all but the last (each with
  * its own cache, kept between stagings), supply + finalize or compile for the last, launch.yml
- * merge, release unless the final buildpack wrote launch.yml, Procfile override, result.json and
- * a droplet directory laid out as in the container. Then Cloud Controller's sidecar checks.
+ * merge with the lifecycle's own index rules (zero-padded deps dirs, launch.yml read unpadded,
+ * the final one at `len(order) - 1`), release when that launch.yml is absent, Procfile override,
+ * result.json and a droplet directory laid out as in the container. Then Cloud Controller's
+ * sidecar checks. test/cf-local/conformance.test.ts holds it to the real builder's outputs.
  *
  * Staging happens in a temporary "container" that is deleted afterwards and the droplet is
  * copied out, so a buildpack that bakes a staging path (DEPS_DIR, BUILD_DIR) into a command
@@ -138,26 +140,37 @@ async function stageIn(
   const supply = skipDetect ? buildpacks.slice(0, -1) : [];
   await prepareCaches(cacheRoot, supply);
 
+  // The lifecycle's index rules (cf-contract section 7): deps dirs are zero-padded to the width
+  // of the buildpack count, and all are made before the first supply; but launch.yml is read
+  // from the unpadded `deps/<i>`, and the final buildpack's from `deps/<len(order) - 1>`, where
+  // the order under detection is every system buildpack while the detected one ran at index 0.
+  const depsIndex = (i: number): string => String(i).padStart(String(supply.length + 1).length, '0');
+  for (let i = 0; i <= supply.length; i++)
+    await mkdir(join(container.depsDir, depsIndex(i)), { recursive: true });
   let final: Buildpack;
   let detectOutput = '';
   if (skipDetect) {
-    await runSupplyBuildpacks(container, supply, cacheRoot, print);
+    await runSupplyBuildpacks(container, supply, cacheRoot, depsIndex, print);
     final = buildpacks[buildpacks.length - 1] as Buildpack;
   } else {
     [final, detectOutput] = await detect(container, buildpacks, print);
   }
-  await mkdir(join(container.depsDir, String(supply.length)), { recursive: true });
-  await runFinal(container, final, supply.length, join(cacheRoot, 'final'), print);
+  await runFinal(container, final, depsIndex(supply.length), join(cacheRoot, 'final'), print);
 
   let processes: LaunchProcess[] = [];
   for (let index = 0; index < supply.length; index++) {
-    processes = mergeProcesses(processes, (await readLaunchYml(container, index)) ?? []);
+    processes = mergeProcesses(processes, (await readLaunchYml(container, String(index))) ?? []);
   }
-  processes = await mergeFinal(container, final, supply.length, processes, print);
+  processes = await mergeFinal(container, final, String(keys.length - 1), processes, print);
 
   const split = splitProcesses(processes);
   if (!split.processTypes.web) NO_START_COMMAND.forEach(print);
-  const metadata = await buildpacksMetadata(container, skipDetect ? buildpacks : [final], detectOutput);
+  const metadata = await buildpacksMetadata(
+    container,
+    skipDetect ? buildpacks : [final],
+    depsIndex,
+    detectOutput,
+  );
   const result = stagingResult(split, metadata);
 
   const rejections = checkSidecars({
@@ -232,14 +245,19 @@ async function runSupplyBuildpacks(
   container: Container,
   supply: readonly Buildpack[],
   cacheRoot: string,
+  depsIndex: (i: number) => string,
   print: (line: string) => void,
 ): Promise<void> {
   for (const bp of supply) {
     if (!(await hasScript(bp, 'supply'))) throw new StagingFailure([NO_SUPPLY_SCRIPT]);
   }
   for (const [index, bp] of supply.entries()) {
-    await mkdir(join(container.depsDir, String(index)), { recursive: true });
-    const args = [container.buildDir, join(cacheRoot, keyDigest(bp.key)), container.depsDir, String(index)];
+    const args = [
+      container.buildDir,
+      join(cacheRoot, keyDigest(bp.key)),
+      container.depsDir,
+      depsIndex(index),
+    ];
     const run = await runScript(scriptPath(bp, 'supply'), args, scriptOptions(container, print));
     if (failed(run)) throw new StagingFailure([SUPPLY_FAIL, exitDescription(run.code, run.signal)]);
   }
@@ -265,12 +283,11 @@ async function detect(
 async function runFinal(
   container: Container,
   bp: Buildpack,
-  index: number,
+  idx: string,
   cacheDir: string,
   print: (line: string) => void,
 ): Promise<void> {
   const options = scriptOptions(container, print);
-  const idx = String(index);
   if (await hasScript(bp, 'finalize')) {
     if (await hasScript(bp, 'supply')) {
       const run = await runScript(
@@ -287,7 +304,7 @@ async function runFinal(
       throw new StagingFailure([COMPILE_FAIL, FINALIZE_FAIL, exitDescription(run.code, run.signal)]);
     return;
   }
-  if (index > 0) print(MISSING_FINALIZE_WARNING);
+  if (Number(idx) > 0) print(MISSING_FINALIZE_WARNING);
   await rm(join(container.depsDir, idx), { recursive: true, force: true });
   const run = await runScript(scriptPath(bp, 'compile'), [container.buildDir, cacheDir], options);
   if (failed(run)) throw new StagingFailure([COMPILE_FAIL, exitDescription(run.code, run.signal)]);
@@ -297,7 +314,7 @@ async function runFinal(
 async function mergeFinal(
   container: Container,
   bp: Buildpack,
-  index: number,
+  index: string,
   processes: LaunchProcess[],
   print: (line: string) => void,
 ): Promise<LaunchProcess[]> {
@@ -327,8 +344,8 @@ async function mergeFinal(
 }
 
 /** DEPS_DIR/INDEX/launch.yml's processes; undefined when the buildpack wrote none. */
-async function readLaunchYml(container: Container, index: number): Promise<LaunchProcess[] | undefined> {
-  const text = await fileText(join(container.depsDir, String(index), 'launch.yml'));
+async function readLaunchYml(container: Container, index: string): Promise<LaunchProcess[] | undefined> {
+  const text = await fileText(join(container.depsDir, index, 'launch.yml'));
   if (text === undefined) return undefined;
   try {
     return parseLaunchYml(text).processes;
@@ -341,11 +358,12 @@ async function readLaunchYml(container: Container, index: number): Promise<Launc
 async function buildpacksMetadata(
   container: Container,
   buildpacks: readonly Buildpack[],
+  depsIndex: (i: number) => string,
   detectOutput: string,
 ): Promise<BuildpackMetadata[]> {
   const out: BuildpackMetadata[] = [];
   for (const [index, bp] of buildpacks.entries()) {
-    const text = await fileText(join(container.depsDir, String(index), 'config.yml'));
+    const text = await fileText(join(container.depsDir, depsIndex(index), 'config.yml'));
     out.push({ key: bp.key, ...(text ? parseDepsConfig(text) : {}) });
   }
   const only = out[0];
