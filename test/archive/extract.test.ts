@@ -613,3 +613,23 @@ describe('symlinks node-tar cannot make', () => {
     expect(await readlink(join(dest, 'd', 'e', 'z'))).toBe('d');
   }, 10_000);
 });
+
+describe('a zip symlink target longer than any path', () => {
+  it('is refused with the limit, not reported as a bug', async () => {
+    const archive = join(await tempDir(), 'long-link.zip');
+    await writeFile(archive, rawZip([{ path: 'link', mode: 0o120777, content: 'a/'.repeat(2100) }]));
+    const root = await tempDir('dest-');
+    await expect(
+      extractArtifact({
+        archivePath: archive,
+        name: 'agent.archive',
+        binaryName: 'agent',
+        dest: join(root, 'sidecars', 'agent'),
+        budget: new UnpackBudget('agent.archive', 1024 ** 3),
+      }),
+    ).rejects.toThrow(
+      'agent.archive: refused entry "link": symlink target is longer than 4096 characters (the system\'s limit)',
+    );
+    expect(await readdir(join(root, 'sidecars'))).toEqual([]);
+  });
+});

@@ -171,3 +171,23 @@ describe('an artifact without the command it is run with', () => {
     );
   });
 });
+
+describe('a manifest sha256 in upper case', () => {
+  it('is the same pin: the shim and supply accept it', async () => {
+    const { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime } =
+      await import('../support/buildpack.js');
+    const node = await serveNodeRuntime(server);
+    const sidecar = await serveFixtureSidecar(server);
+    const upper = await makeTestBuildpack({
+      dependencies: [
+        { ...node, sha256: node.sha256.toUpperCase() },
+        { ...sidecar, sha256: sidecar.sha256.toUpperCase() },
+      ],
+    });
+    const dirs = await stagingDirs(APP);
+    const result = await runPhase(upper, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain('sha256 verified');
+    expect(result.all).not.toContain('mismatch');
+  });
+});
