@@ -1,0 +1,38 @@
+/**
+ * cf-local's readers of launch.yml and config.yml against what the real builder read from the
+ * same files (cf-contract section 7, measured with the lifecycle built from source): yaml.v2,
+ * YAML 1.1, into Go structs.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseDepsConfig, parseLaunchYml } from '../../tools/cf-local/staging/lifecycle-yaml.js';
+
+const sidecar = (memory: string) =>
+  `processes:\n- type: s\n  command: x\n  platforms:\n    cloudfoundry:\n      sidecar_for: [web]\n  limits:\n    memory: ${memory}\n`;
+const memoryOf = (memory: string) => parseLaunchYml(sidecar(memory)).processes[0]?.limits?.memory;
+
+describe('launch.yml and config.yml, read as the lifecycle reads them', () => {
+  it.each([
+    ['0100', 64],
+    ['64.7', 64],
+    ['1_000', 1000],
+    ['256', 256],
+  ])('reads memory: %s as %d', (text, mb) => {
+    expect(memoryOf(text)).toBe(mb);
+  });
+
+  it.each(['64M', "'64'"])('fails on memory: %s, which is not an int', (text) => {
+    expect(() => memoryOf(text)).toThrow(/cannot unmarshal !!str `64M?` into int/);
+  });
+
+  it('takes the last of duplicate keys, and resolves aliases', () => {
+    const text = 'processes:\n- type: a\n  type: b\n  command: &c run it\n- type: c\n  command: *c\n';
+    expect(parseLaunchYml(text).processes).toEqual([
+      { type: 'b', command: 'run it' },
+      { type: 'c', command: 'run it' },
+    ]);
+  });
+
+  it('reads config.yml version: 2.0 as the text "2.0"', () => {
+    expect(parseDepsConfig('name: x\nversion: 2.0\n')).toEqual({ name: 'x', version: '2.0' });
+  });
+});
