@@ -4,6 +4,7 @@
  * YAML 1.1, into Go structs.
  */
 import { describe, expect, it } from 'vitest';
+import { resultJson } from '../../tools/cf-local/app-record.js';
 import { parseDepsConfig, parseLaunchYml } from '../../tools/cf-local/staging/lifecycle-yaml.js';
 
 const sidecar = (memory: string) =>
@@ -34,5 +35,29 @@ describe('launch.yml and config.yml, read as the lifecycle reads them', () => {
 
   it('reads config.yml version: 2.0 as the text "2.0"', () => {
     expect(parseDepsConfig('name: x\nversion: 2.0\n')).toEqual({ name: 'x', version: '2.0' });
+  });
+});
+
+describe('result.json in the lifecycle’s shape', () => {
+  it('leaves sidecars out when there are none and names every buildpack, "" without config.yml', () => {
+    const base = {
+      lifecycle_type: 'buildpack' as const,
+      lifecycle_metadata: {
+        buildpack_key: 'b',
+        detected_buildpack: '',
+        buildpacks: [{ key: 'a' }, { key: 'b', name: 'binary' }],
+      },
+      process_types: { web: 'x' },
+      processes: [{ type: 'web', command: 'x' }],
+      execution_metadata: '',
+    };
+    const json = resultJson({ ...base, sidecars: [] });
+    expect('sidecars' in json).toBe(false);
+    expect(json.lifecycle_metadata.buildpacks).toEqual([
+      { key: 'a', name: '' },
+      { key: 'b', name: 'binary' },
+    ]);
+    const sidecars = [{ name: 's', process_types: ['web'], command: 'c', memory: 8 }];
+    expect(resultJson({ ...base, sidecars }).sidecars).toEqual(sidecars);
   });
 });

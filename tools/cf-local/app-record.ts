@@ -21,8 +21,24 @@ export interface AppRecord {
  */
 export const STAGED_LAYOUT = { droplet: 'droplet', result: 'result.json', app: 'app.json' } as const;
 
+/**
+ * result.json in the lifecycle's own shape: `sidecars` is left out when there are none (Go's
+ * omitempty), and every buildpack has a `name`, "" without a config.yml.
+ */
+export function resultJson(result: StagingResult): Omit<StagingResult, 'sidecars'> & { sidecars?: unknown } {
+  const { sidecars, ...rest } = result;
+  return {
+    ...rest,
+    lifecycle_metadata: {
+      ...rest.lifecycle_metadata,
+      buildpacks: rest.lifecycle_metadata.buildpacks.map((b) => ({ ...b, name: b.name ?? '' })),
+    },
+    ...(sidecars.length > 0 ? { sidecars } : {}),
+  };
+}
+
 export async function writeStaged(dir: string, result: StagingResult, app: AppRecord): Promise<void> {
-  await writeFile(join(dir, STAGED_LAYOUT.result), JSON.stringify(result, null, 2) + '\n');
+  await writeFile(join(dir, STAGED_LAYOUT.result), JSON.stringify(resultJson(result), null, 2) + '\n');
   await writeFile(join(dir, STAGED_LAYOUT.app), JSON.stringify(app, null, 2) + '\n');
 }
 
@@ -36,8 +52,11 @@ export async function readStaged(dir: string): Promise<{ result: StagingResult; 
       });
     }
   };
+  const result = await read<Omit<StagingResult, 'sidecars'> & { sidecars?: StagingResult['sidecars'] }>(
+    STAGED_LAYOUT.result,
+  );
   return {
-    result: await read<StagingResult>(STAGED_LAYOUT.result),
+    result: { ...result, sidecars: result.sidecars ?? [] },
     app: await read<AppRecord>(STAGED_LAYOUT.app),
   };
 }
