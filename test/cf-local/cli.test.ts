@@ -78,4 +78,36 @@ describe('cf-local command line', () => {
     expect(failed.exitCode).toBe(222);
     expect(failed.stdout).toBe('None of the buildpacks detected a compatible application');
   });
+
+  it('answers --help of each command, and names a wrong staged dir or process type in one line', async () => {
+    for (const command of ['stage', 'run']) {
+      const help = await execa(TSX, [CLI, command, '--help'], { all: true, reject: false });
+      expect(help.exitCode, help.all).toBe(0);
+      expect(help.stdout).toContain('cf-local stage');
+    }
+    const missing = await execa(TSX, [CLI, 'run', '/nonexistent'], { all: true, reject: false });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('cf-local: failed to read result.json in /nonexistent');
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+
+    const app = await tempDir('cli-app-');
+    await writeFile(join(app, 'Procfile'), 'web: sleep 1\n');
+    const out = await tempDir('cli-staged-');
+    const staged = await execa(
+      TSX,
+      [CLI, 'stage', app, '-b', BINARY_BUILDPACK, '--out', out, '--cache-dir', await tempDir('c-')],
+      {
+        reject: false,
+      },
+    );
+    expect(staged.exitCode).toBe(0);
+    const noWorker = await execa(TSX, [CLI, 'run', out, '--process', 'worker'], {
+      all: true,
+      reject: false,
+      timeout: 20_000,
+    });
+    expect(noWorker.exitCode).toBe(1);
+    expect(noWorker.stderr).toMatch(/^cf-local: .*worker/m);
+    expect(noWorker.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
 });

@@ -80,6 +80,7 @@ function memoryMb(flag: string, text: string): number {
 
 export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) return { name: 'help' };
   if (name === 'stage') return parseStage(rest);
   if (name === 'run') return parseRun(rest);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };

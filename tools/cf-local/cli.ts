@@ -53,12 +53,23 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** The error's message and its causes' (`failed to read result.json in X: ...: ENOENT ...`). */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 4; e = (e as { cause?: unknown }).cause)
+    parts.push(e instanceof Error ? e.message : String(e));
+  return parts.join(': ');
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // A mistake of the caller's (a wrong dir, a process type the app lacks) is one line; the
+    // stack is for CF_LOCAL_DEBUG.
     if (error instanceof UsageError) console.error(`cf-local: ${error.message}\n${USAGE}`);
-    else
+    else if (process.env.CF_LOCAL_DEBUG)
       console.error(`cf-local: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    else console.error(`cf-local: ${describeError(error)}`);
     process.exit(error instanceof UsageError ? 64 : 1);
   },
 );

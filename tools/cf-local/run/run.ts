@@ -317,6 +317,11 @@ export async function run(options: RunOptions): Promise<RunningApp> {
   const stagedDir = resolve(options.stagedDir);
   const { result, app } = await readStaged(stagedDir);
   const processType = options.processType ?? 'web';
+  // Refused before anything starts: `cf push` would have no such process to scale either.
+  if (!(processType in result.process_types))
+    throw new Error(
+      `the droplet in ${stagedDir} has no process type "${processType}" (it has: ${Object.keys(result.process_types).join(', ') || 'none'})`,
+    );
   const memory = options.memory ?? '1G';
   const processMb = parseMemoryMb(memory);
   const rejections = checkSidecars({
