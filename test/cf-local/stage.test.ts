@@ -237,4 +237,26 @@ describe('cf-local stage', () => {
       );
     });
   });
+
+  it("sets the platform's variables after the app's env, as Cloud Controller does", async () => {
+    const final = await scriptBuildpack({
+      supply: 'echo "seen MEMORY_LIMIT=$MEMORY_LIMIT CF_STACK=$CF_STACK MINE=$MINE"',
+      finalize: 'true',
+      release: "echo 'default_process_types: {web: ./serve}'",
+    });
+    const outcome = await stageWith({
+      buildpacks: [final],
+      env: { MEMORY_LIMIT: '4096m', CF_STACK: 'other', MINE: 'kept' },
+      stagingMemoryMb: 1024,
+    });
+    expect(outcome.log).toContain('seen MEMORY_LIMIT=1024m CF_STACK=cflinuxfs4 MINE=kept');
+  });
+
+  it('refuses app env vars named VCAP_* or PORT, as Cloud Controller does', async () => {
+    const { parseArgs } = await import('../../tools/cf-local/args.js');
+    for (const name of ['VCAP_APPLICATION', 'PORT'])
+      expect(() => parseArgs(['stage', '.', '-b', 'x', '--env', `${name}=1`])).toThrow(
+        `--env ${name}: Cloud Controller refuses user environment variables named VCAP_* or PORT`,
+      );
+  });
 });

@@ -50,7 +50,13 @@ class Reader {
 function envPair(text: string, env: Record<string, string>): void {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UsageError(`--env wants K=V, got "${text}"`);
-  env[text.slice(0, eq)] = text.slice(eq + 1);
+  const name = text.slice(0, eq);
+  // As Cloud Controller refuses them in `cf set-env` and a manifest's env:.
+  if (name.startsWith('VCAP_') || name === 'PORT')
+    throw new UsageError(
+      `--env ${name}: Cloud Controller refuses user environment variables named VCAP_* or PORT`,
+    );
+  env[name] = text.slice(eq + 1);
 }
 
 /** VCAP_SERVICES as given (service bindings), checked to be a JSON object. */

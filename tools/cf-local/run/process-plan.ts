@@ -73,7 +73,11 @@ export function planProcesses(input: PlanInput): ProcessSpec[] {
   return [app, ...sidecars];
 }
 
-/** The launcher's env (HOME, TMPDIR, DEPS_DIR) plus the platform's (PORT, MEMORY_LIMIT, VCAP_*). */
+/**
+ * The app's env, then the platform's (PORT, MEMORY_LIMIT, VCAP_*, CF_INSTANCE_*), which Cloud
+ * Controller sets after the app's, and the launcher's (HOME, TMPDIR, DEPS_DIR): an app's
+ * `--env MEMORY_LIMIT=2048m` or VCAP_APPLICATION changes nothing, as on the platform.
+ */
 function processEnv(input: PlanInput, memoryMb: number): Record<string, string> {
   const vcap = vcapApplication(input.identity, {
     memoryMb,
@@ -84,6 +88,8 @@ function processEnv(input: PlanInput, memoryMb: number): Record<string, string> 
     PATH: input.hostPath,
     LANG: 'en_US.UTF-8',
     USER: 'vcap',
+    ...input.app.env,
+    ...input.extraEnv,
     HOME: `${input.home}/app`,
     TMPDIR: `${input.home}/tmp`,
     DEPS_DIR: `${input.home}/deps`,
@@ -105,7 +111,5 @@ function processEnv(input: PlanInput, memoryMb: number): Record<string, string> 
     CF_INSTANCE_ADDR: `127.0.0.1:${input.port}`,
     INSTANCE_INDEX: String(input.index),
     INSTANCE_GUID: input.instanceGuid,
-    ...input.app.env,
-    ...input.extraEnv,
   };
 }

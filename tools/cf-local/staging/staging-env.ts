@@ -20,18 +20,19 @@ export interface StagingEnvInput {
   tmpDir: string;
 }
 
+/** The app's env first: Cloud Controller sets the platform's variables after it. */
 export function stagingEnv(input: StagingEnvInput): Record<string, string> {
   return {
     PATH: input.hostPath,
+    LANG: 'en_US.UTF-8',
+    ...input.appEnv,
     HOME: input.home,
     TMPDIR: input.tmpDir,
-    LANG: 'en_US.UTF-8',
     CF_STACK: input.stack,
     MEMORY_LIMIT: `${input.stagingMemoryMb}m`,
     VCAP_APPLICATION: JSON.stringify(
       vcapApplication(input.app, { memoryMb: input.stagingMemoryMb, diskMb: input.stagingDiskMb }),
     ),
     VCAP_SERVICES: input.vcapServices,
-    ...input.appEnv,
   };
 }
