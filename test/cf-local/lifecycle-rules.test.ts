@@ -160,7 +160,11 @@ describe('memory of a launch', () => {
   });
 
   it('does not subtract on an older Cloud Controller, nor when no sidecar declares memory', () => {
-    expect(processMemory(1024, 'web', sidecars, false).appMb).toBe(1024);
+    // That Cloud Controller gave every sidecar the app's whole environment, MEMORY_LIMIT included.
+    expect(processMemory(1024, 'web', sidecars, false)).toEqual({
+      appMb: 1024,
+      sidecarsMb: { a: 1024, b: 1024 },
+    });
     expect(processMemory(1024, 'web', [sidecars[1]!], true).appMb).toBe(1024);
   });
 });

@@ -3,7 +3,9 @@
  * is the whole process memory; the app process's MEMORY_LIMIT is that minus its sidecars'
  * declared memory (only when some sidecar declares memory, and only on Cloud Controllers that
  * subtract: older ones did not); a sidecar's MEMORY_LIMIT is its own memory, or the process
- * memory when it declared none. VCAP_APPLICATION.limits.mem follows MEMORY_LIMIT.
+ * memory when it declared none. A Cloud Controller that did not subtract (before b6c0c46) also
+ * gave each sidecar the app's whole environment, so its MEMORY_LIMIT was the process memory.
+ * VCAP_APPLICATION.limits.mem follows MEMORY_LIMIT.
  */
 import type { ResultSidecar } from '../staging/staging-result.js';
 import { sidecarMemoryFor } from '../staging/sidecar-checks.js';
@@ -45,6 +47,8 @@ export function processMemory(
   const reserved = sidecarMemoryFor(sidecars, processType);
   return {
     appMb: subtractSidecarMemory && reserved > 0 ? processMb - reserved : processMb,
-    sidecarsMb: Object.fromEntries(own.map((s) => [s.name, s.memory ?? processMb])),
+    sidecarsMb: Object.fromEntries(
+      own.map((s) => [s.name, subtractSidecarMemory ? (s.memory ?? processMb) : processMb]),
+    ),
   };
 }

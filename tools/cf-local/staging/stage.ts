@@ -11,7 +11,7 @@
  * copied out, so a buildpack that bakes a staging path (DEPS_DIR, BUILD_DIR) into a command
  * breaks at run time here exactly as it does on Cloud Foundry.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchProcess } from '../../../src/launch/launch-types.js';
@@ -202,6 +202,8 @@ async function writeDroplet(container: Container, result: StagingResult, droplet
   await rm(dropletDir, { recursive: true, force: true });
   await mkdir(dirname(dropletDir), { recursive: true });
   await cp(container.contentsDir, dropletDir, copy);
+  // The lifecycle's droplet root is a MkdirTemp dir: 0700.
+  await chmod(dropletDir, 0o700);
 }
 
 async function makeContainer(
