@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resultJson } from '../../tools/cf-local/app-record.js';
+import { keyDigest } from '../../tools/cf-local/staging/buildpack-dir.js';
 import { parseDepsConfig, parseLaunchYml } from '../../tools/cf-local/staging/lifecycle-yaml.js';
 
 const sidecar = (memory: string) =>
@@ -59,5 +60,18 @@ describe('result.json in the lifecycle’s shape', () => {
     ]);
     const sidecars = [{ name: 's', process_types: ['web'], command: 'c', memory: 8 }];
     expect(resultJson({ ...base, sidecars }).sidecars).toEqual(sidecars);
+  });
+});
+
+describe('supply cache dir names', () => {
+  // Values of Go's github.com/cespare/xxhash/v2 Sum64String, printed %016x as the lifecycle does.
+  it.each([
+    ['abc', '44bc2cf5ad770999'],
+    ['', 'ef46db3751d8e999'],
+    ['/tmp/bp', '85fccd57c82e0a7f'],
+    ['https://github.com/cloudfoundry/binary-buildpack.git', 'a56c06e83aeea206'],
+    ['a-key-that-is-longer-than-thirty-two-bytes-for-stripes-0123456789', '0d880304023af34d'],
+  ])('names the cache of buildpack %j %s, as the lifecycle does', (key, hex) => {
+    expect(keyDigest(key)).toBe(hex);
   });
 });

@@ -3,12 +3,12 @@
  * admin buildpacks (zips unpacked into their own directory) and custom ones: `bin/` must be at the
  * root, or inside the only top-level directory (a zip of a folder, a git archive).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { exists } from '../exists.js';
 import { StagingFailure, SUPPLY_FAIL } from './lifecycle-errors.js';
+import { xxhash64Hex } from './xxhash64.js';
 
 export interface Buildpack {
   /** The buildpack as named on the command line; the key in the staging result. */
@@ -17,9 +17,9 @@ export interface Buildpack {
   dir: string;
 }
 
-/** md5 of the key: the lifecycle's name for a buildpack's download and cache directories. */
+/** XXH64 of the key, 16 hex digits: the lifecycle's name for a buildpack's download and cache dirs. */
 export function keyDigest(key: string): string {
-  return createHash('md5').update(key).digest('hex');
+  return xxhash64Hex(key);
 }
 
 /** Unpacks a zip buildpack under `workDir`, or uses a directory in place. */
