@@ -101,6 +101,38 @@ beforeAll(async () => {
 });
 
 describe('cf-local run', () => {
+  it("starts every process with the final buildpack's config.yml entrypoint_prefix, as the launcher does", async () => {
+    const bp = await tempDir('prefix-bp-');
+    await mkdir(join(bp, 'bin'));
+    const scripts = {
+      supply:
+        'printf "name: prefixed\\nversion: 1\\nconfig:\\n  entrypoint_prefix: env VIA_PREFIX=yes bash -c\\n" > "$3/$4/config.yml"',
+      finalize: 'true',
+      release:
+        'echo \'default_process_types: {web: echo "web prefix=$VIA_PREFIX"; exec python3 -m http.server $PORT --bind 127.0.0.1}\'',
+    };
+    for (const [name, body] of Object.entries(scripts)) {
+      await writeFile(join(bp, 'bin', name), `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`);
+      await chmod(join(bp, 'bin', name), 0o755);
+    }
+    const app = await tempDir('prefix-app-');
+    await writeFile(join(app, 'README'), 'an app\n');
+    const outcome = await stage({
+      appDir: app,
+      buildpacks: [bp],
+      cacheDir: await tempDir('cache-'),
+      outDir: await tempDir('staged-'),
+    });
+    expect(outcome.ok, outcome.log.join('\n')).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.result.lifecycle_metadata.buildpacks[0]?.config).toEqual({
+      entrypoint_prefix: 'env VIA_PREFIX=yes bash -c',
+    });
+    await withRunningApp({ stagedDir: outcome.stagedDir, memory: '256M' }, async (running) => {
+      expect((await running.waitForLog('web prefix=')).text).toBe('web prefix=yes');
+    });
+  });
+
   it('starts the app and its sidecar through the launcher with the platform env', async () => {
     await withRunningApp({ stagedDir, memory: '1G' }, async (app) => {
       const view = await app.waitUntilRunning();

@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { cp, rm } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitDescription, exitStatus } from './crash-policy.js';
@@ -57,6 +58,9 @@ export class Container {
   private starting: Promise<void> | undefined;
   private destroying: Promise<void> | undefined;
 
+  /** The droplet's config.yml `entrypoint_prefix` (staging_info.yml), or '' for `bash -c`. */
+  private entrypointPrefix = '';
+
   constructor(private readonly config: ContainerConfig) {
     this.ended = new Promise((resolve) => (this.endWith = resolve));
     this.healthy = new Promise((resolve) => (this.becameHealthy = resolve));
@@ -72,6 +76,7 @@ export class Container {
     const { emit, guid } = this.config;
     emit('CELL', 'OUT', `Cell cf-local creating container for instance ${guid}`);
     await cp(this.config.dropletDir, this.config.home, { recursive: true, verbatimSymlinks: true });
+    this.entrypointPrefix = await entrypointPrefix(this.config.home);
     emit('CELL', 'OUT', `Cell cf-local successfully created container for instance ${guid}`);
     for (const spec of this.config.specs) {
       if (this.stopping) return;
@@ -85,9 +90,10 @@ export class Container {
     const appDir = `${this.config.home}/app`;
     const procs = this.config.cgroup?.procsFile;
     // Joining the cgroup before exec keeps every byte the process allocates inside the limit.
+    const launcher = [LAUNCHER, appDir, spec.command, this.entrypointPrefix];
     const [file, args] = procs
-      ? ['bash', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', LAUNCHER, appDir, spec.command]]
-      : ['bash', [LAUNCHER, appDir, spec.command]];
+      ? ['bash', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', ...launcher]]
+      : ['bash', launcher];
     const child = spawn(file, args as string[], {
       cwd: appDir,
       env: spec.env,
@@ -214,4 +220,15 @@ async function emptyCgroup(cgroup: MemoryCgroup): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** staging_info.yml's `config.entrypoint_prefix`, as the launcher reads it; '' when none. */
+async function entrypointPrefix(home: string): Promise<string> {
+  const text = await readFile(join(home, 'staging_info.yml'), 'utf8').catch(() => '');
+  try {
+    const info = JSON.parse(text) as { config?: { entrypoint_prefix?: unknown } };
+    return typeof info.config?.entrypoint_prefix === 'string' ? info.config.entrypoint_prefix : '';
+  } catch {
+    return '';
+  }
 }

@@ -135,14 +135,27 @@ export function parseReleaseOutput(text: string): Record<string, string> {
   return parseProcessTypeMap(doc, field(doc, doc.root, 'default_process_types'));
 }
 
-/** DEPS_DIR/INDEX/config.yml's name and version; unreadable files give nothing, as in the lifecycle. */
-export function parseDepsConfig(text: string): { name?: string; version?: string } {
+/**
+ * DEPS_DIR/INDEX/config.yml's name, version and `config.entrypoint_prefix` (which the launcher
+ * puts in front of every command instead of `bash -c`); unreadable files give nothing, as in the
+ * lifecycle.
+ */
+export function parseDepsConfig(text: string): {
+  name?: string;
+  version?: string;
+  config?: { entrypoint_prefix: string };
+} {
   try {
     const doc = load(text);
     if (!doc.root) return {};
     const name = asString(doc, field(doc, doc.root, 'name'));
     const version = asString(doc, field(doc, doc.root, 'version'));
-    return { ...(name !== undefined ? { name } : {}), ...(version !== undefined ? { version } : {}) };
+    const prefix = asString(doc, field(doc, doc.root, 'config', 'entrypoint_prefix'));
+    return {
+      ...(name !== undefined ? { name } : {}),
+      ...(version !== undefined ? { version } : {}),
+      ...(prefix ? { config: { entrypoint_prefix: prefix } } : {}),
+    };
   } catch {
     return {};
   }

@@ -191,9 +191,11 @@ async function stageIn(
  * profile.d/, staging_info.yml, tmp/, logs/. A droplet already at `dropletDir` is replaced.
  */
 async function writeDroplet(container: Container, result: StagingResult, dropletDir: string): Promise<void> {
+  const last = result.lifecycle_metadata.buildpacks.at(-1);
   const info: StagingInfo = {
     detected_buildpack: result.lifecycle_metadata.detected_buildpack,
     start_command: result.process_types.web ?? '',
+    ...(last?.config ? { config: last.config } : {}),
   };
   await writeFile(join(container.contentsDir, 'staging_info.yml'), JSON.stringify(info) + '\n');
   for (const dir of ['tmp', 'logs']) await mkdir(join(container.contentsDir, dir), { recursive: true });

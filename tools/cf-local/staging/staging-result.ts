@@ -10,6 +10,7 @@ export interface BuildpackMetadata {
   key: string;
   name?: string;
   version?: string;
+  config?: { entrypoint_prefix: string };
 }
 
 /** A sidecar as the lifecycle reports it; `memory` is omitted when 0 (omitempty). */
@@ -42,6 +43,8 @@ export interface StagingResult {
 export interface StagingInfo {
   detected_buildpack: string;
   start_command: string;
+  /** The last buildpack's config.yml `config:`; the launcher reads `entrypoint_prefix` here. */
+  config?: { entrypoint_prefix: string };
 }
 
 /** The result the lifecycle writes: the last buildpack names the droplet. */
