@@ -345,7 +345,7 @@ describe('failure cases', () => {
     );
     // The download was complete and verified: the cache may keep it for the next staging.
     expect((await leftovers(dirs)).filter((p) => p.startsWith('deps/'))).toEqual([]);
-  }, 30_000);
+  }, 120_000);
 
   it('removes what a SIGKILLed staging left mid-unpack when the next one starts', async () => {
     const dirs = await stagingDirs();

@@ -88,7 +88,7 @@ describe('a hostile app dir', () => {
     expect(supply.stderr).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
     const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
     expect(detect.exitCode).toBe(1);
-  }, 20_000);
+  }, 60_000);
 
   it('refuses an oversized sidecars.yml with its size, before parsing it', async () => {
     const dirs = await stagingDirs(APP);
