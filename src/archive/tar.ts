@@ -50,15 +50,12 @@ export async function extractTar(
     filter: (_path: string, entry: unknown) => {
       if (refusal) return false;
       try {
-        checkEntry(entry as ReadEntry, name, budget, symlinks);
-        // No setuid, setgid or sticky bits in a droplet: zip entries never carry them, nor do these.
         const read = entry as ReadEntry;
+        const path = checkEntry(read, name, budget, symlinks);
+        // No setuid, setgid or sticky bits in a droplet: zip entries never carry them, nor do these.
         if (read.mode !== undefined) read.mode &= 0o777;
         if (read.type === 'SymbolicLink') {
-          links.push({
-            path: (checkEntryPath(read.path) as { path: string }).path,
-            target: read.linkpath ?? '',
-          });
+          links.push({ path, target: read.linkpath ?? '' });
           return false;
         }
         return true;
@@ -136,7 +133,8 @@ async function makeSymlink(
   });
 }
 
-function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): void {
+/** Refuses an unsafe entry; returns its normalised path. */
+function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): string {
   const checked = checkEntryPath(entry.path);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.path, checked.problem);
   const crossing = symlinks.problemWith(checked.path);
@@ -161,6 +159,7 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlin
     if (entry.type === 'SymbolicLink') symlinks.add(checked.path);
   }
   budget.takeEntry(entry.size ?? 0);
+  return checked.path;
 }
 
 function decompressXz(archivePath: string, name: string): Readable {
