@@ -29,10 +29,11 @@
 #   those after it: read now, launch-yml-reader.sh)
 #   otherwise                                      -> the app's process of that type
 # Launches are told apart without a fork, unless a later buildpack's launch.yml declares
-# sidecars: then one awk (or jq, for JSON) reads those files. A sidecar declared in the app manifest cannot be
-# named (the droplet never holds the manifest): it counts as an app process. That is safe: the
-# guard leaves its own lower MEMORY_LIMIT alone on a current Cloud Controller, and each app
-# process records its own pid, so the stop order waits for all of them instead of losing one.
+# sidecars: then one awk (or jq, for JSON) reads those files. A sidecar declared in the app
+# manifest cannot be named (the droplet never holds the manifest): it counts as an app process.
+# That is safe: the guard leaves its own lower MEMORY_LIMIT alone on a current Cloud Controller,
+# and each app process records its own pid, so the stop order waits for all of them instead of
+# losing one.
 #
 # Data written at staging (the contract with the TypeScript side, src/runtime/runtime-config.ts):
 #   DEPS_DIR/INDEX/sidecar_runtime/ found by a glob for */sidecar_runtime/runtime.json under
