@@ -57,12 +57,13 @@ describe('cf-local stages as the real lifecycle builder did (recorded)', () => {
   for (const recorded of corpus.cases) {
     it(`${recorded.case}: ${recorded.description}`, async () => {
       const dirs = recorded.buildpacks.map(buildpackDir);
+      const outDir = await tempDir('staged-');
       const outcome = await stage({
         appDir: join(FIXTURES, 'apps', 'config-server-app'),
         buildpacks: recorded.skipDetect ? dirs : [],
         systemBuildpacks: recorded.skipDetect ? [] : dirs,
         cacheDir: await tempDir('cache-'),
-        outDir: await tempDir('staged-'),
+        outDir,
       });
       const { builder } = recorded;
       if (builder.exitCode !== 0) {
@@ -70,6 +71,13 @@ describe('cf-local stages as the real lifecycle builder did (recorded)', () => {
         if (outcome.ok) return;
         expect(outcome.failure.exitCode).toBe(builder.exitCode);
         expect(outcome.failure.message).toBe(builder.failureLine);
+        // A failed build still writes result.json, with the buildpacks only.
+        const written = JSON.parse(await readFile(join(outDir, 'result.json'), 'utf8')) as {
+          lifecycle_metadata: { buildpacks: { name: string }[] };
+          process_types: unknown;
+        };
+        expect(written.lifecycle_metadata.buildpacks.map((b) => b.name)).toEqual(builder.buildpackNames);
+        expect(written.process_types).toBeNull();
         return;
       }
       expect(outcome.ok, outcome.log.join('\n')).toBe(true);

@@ -147,31 +147,29 @@ async function stageIn(
   const depsIndex = (i: number): string => String(i).padStart(String(supply.length + 1).length, '0');
   for (let i = 0; i <= supply.length; i++)
     await mkdir(join(container.depsDir, depsIndex(i)), { recursive: true });
-  let final: Buildpack;
+  let final = buildpacks[buildpacks.length - 1] as Buildpack;
   let detectOutput = '';
-  if (skipDetect) {
-    await runSupplyBuildpacks(container, supply, cacheRoot, depsIndex, print);
-    final = buildpacks[buildpacks.length - 1] as Buildpack;
-  } else {
-    [final, detectOutput] = await detect(container, buildpacks, print);
-  }
-  await runFinal(container, final, depsIndex(supply.length), join(cacheRoot, 'final'), print);
-
+  if (!skipDetect) [final, detectOutput] = await detect(container, buildpacks, print);
+  const metadataOf = () =>
+    buildpacksMetadata(container, skipDetect ? buildpacks : [final], depsIndex, detectOutput);
   let processes: LaunchProcess[] = [];
-  for (let index = 0; index < supply.length; index++) {
-    processes = mergeProcesses(processes, (await readLaunchYml(container, String(index))) ?? []);
+  try {
+    if (skipDetect) await runSupplyBuildpacks(container, supply, cacheRoot, depsIndex, print);
+    await runFinal(container, final, depsIndex(supply.length), join(cacheRoot, 'final'), print);
+    for (let index = 0; index < supply.length; index++) {
+      processes = mergeProcesses(processes, (await readLaunchYml(container, String(index))) ?? []);
+    }
+    processes = await mergeFinal(container, final, String(keys.length - 1), processes, print);
+  } catch (error) {
+    // As the lifecycle: a failed build still writes result.json, with the buildpacks only.
+    if (error instanceof StagingFailure && options.outDir)
+      await writeFailedResult(resolve(options.outDir), await metadataOf());
+    throw error;
   }
-  processes = await mergeFinal(container, final, String(keys.length - 1), processes, print);
 
   const split = splitProcesses(processes);
   if (!split.processTypes.web) NO_START_COMMAND.forEach(print);
-  const metadata = await buildpacksMetadata(
-    container,
-    skipDetect ? buildpacks : [final],
-    depsIndex,
-    detectOutput,
-  );
-  const result = stagingResult(split, metadata);
+  const result = stagingResult(split, await metadataOf());
 
   const rejections = checkSidecars({
     sidecars: result.sidecars,
@@ -184,6 +182,22 @@ async function stageIn(
   await writeDroplet(container, result, join(stagedDir, STAGED_LAYOUT.droplet));
   await writeStaged(stagedDir, result, { name: appName, stack, env: appEnv, vcapServices });
   return { stagedDir, result };
+}
+
+/** result.json of a failed build: the buildpacks' metadata, no process types (null, as Go writes a nil map). */
+async function writeFailedResult(outDir: string, buildpacks: BuildpackMetadata[]): Promise<void> {
+  const { lifecycle_metadata } = stagingResult({ processTypes: {}, processes: [], sidecars: [] }, buildpacks);
+  const json = {
+    lifecycle_metadata: {
+      ...lifecycle_metadata,
+      buildpacks: buildpacks.map((b) => ({ ...b, name: b.name ?? '' })),
+    },
+    process_types: null,
+    execution_metadata: '',
+    lifecycle_type: 'buildpack',
+  };
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, STAGED_LAYOUT.result), JSON.stringify(json) + '\n');
 }
 
 /**
