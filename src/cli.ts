@@ -39,7 +39,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
     return ExitCode.internalError;
   }
-  const signal = abortOnSignals();
+  const signal = abortOnSignals(log);
   try {
     const code = await runPhase(phase, args, env, log, signal);
     // A signal that came too late to stop anything still means the caller gave up on this run.
@@ -98,21 +98,27 @@ async function runPhase(
 /**
  * Node's default for SIGTERM and SIGINT is to exit at once, skipping every `finally`, so a
  * download would leave its partial file behind. Instead the signal aborts the work: downloads
- * stop, each step removes what it wrote, and main() exits with ExitCode.interrupted. If the
- * cleanup itself hangs, the process exits anyway after a few seconds.
+ * and unpacking stop, each step removes what it wrote, and main() exits with
+ * ExitCode.interrupted. If the cleanup itself takes too long (a slow disk, a loaded machine),
+ * the process exits anyway, still with its one ERROR line, before the platform's KILL.
  */
-function abortOnSignals(): AbortSignal {
+function abortOnSignals(log: Logger): AbortSignal {
   const controller = new AbortController();
   for (const name of ['SIGTERM', 'SIGINT'] as const) {
     process.once(name, () => {
       controller.abort(new InterruptedError(name));
-      setTimeout(() => process.exit(ExitCode.interrupted[name]), CLEANUP_GRACE_MS).unref();
+      setTimeout(() => {
+        log.error(
+          `staging was interrupted by ${name}; its clean-up did not finish within ${CLEANUP_GRACE_MS / 1000}s, and the next staging removes what is left`,
+        );
+        process.exit(ExitCode.interrupted[name]);
+      }, CLEANUP_GRACE_MS).unref();
     });
   }
   return controller.signal;
 }
 
-const CLEANUP_GRACE_MS = 5000;
+const CLEANUP_GRACE_MS = 8000;
 
 /** An interrupted staging is not a bug or a user error: say what happened and that it cleaned up. */
 function reportInterrupted(error: InterruptedError, log: Logger): number {

@@ -294,7 +294,7 @@ describe('failure cases', () => {
 
   it('stops unpacking, removes what it unpacked and exits 143 with its ERROR line on SIGTERM mid-unpack', async () => {
     // 30,000 empty files in a small .tgz: a download of a moment, then seconds of unpacking, where
-    // SIGTERM arrives; an unpack that went on past the 5 s clean-up grace left .unpacking behind.
+    // SIGTERM arrives; an unpack that went on past the clean-up grace left .unpacking behind.
     const dir = await tempDir('big-');
     await execa(
       'sh',

@@ -64,7 +64,9 @@ export async function runPhase(
   const result = await execa(join(buildpackDir, 'bin', phase), args, {
     reject: false,
     all: true,
-    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
+    // The platform's KILL comes well after its TERM; execa's default (5 s) would cut the
+    // buildpack's own clean-up short on a loaded machine.
+    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal, forceKillAfterDelay: 20_000 } : {}),
     extendEnv: false,
     env: {
       PATH: path,
