@@ -21,6 +21,11 @@ export interface AppRecord {
  */
 export const STAGED_LAYOUT = { droplet: 'droplet', result: 'result.json', app: 'app.json' } as const;
 
+/** Every buildpack with a `name`, "" without a config.yml, as the lifecycle writes it. */
+export function namedBuildpacks(buildpacks: StagingResult['lifecycle_metadata']['buildpacks']) {
+  return buildpacks.map((b) => ({ ...b, name: b.name ?? '' }));
+}
+
 /**
  * result.json in the lifecycle's own shape: `sidecars` is left out when there are none (Go's
  * omitempty), and every buildpack has a `name`, "" without a config.yml.
@@ -31,7 +36,7 @@ export function resultJson(result: StagingResult): Omit<StagingResult, 'sidecars
     ...rest,
     lifecycle_metadata: {
       ...rest.lifecycle_metadata,
-      buildpacks: rest.lifecycle_metadata.buildpacks.map((b) => ({ ...b, name: b.name ?? '' })),
+      buildpacks: namedBuildpacks(rest.lifecycle_metadata.buildpacks),
     },
     ...(sidecars.length > 0 ? { sidecars } : {}),
   };

@@ -15,7 +15,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchProcess } from '../../../src/launch/launch-types.js';
-import { STAGED_LAYOUT, writeStaged } from '../app-record.js';
+import { namedBuildpacks, STAGED_LAYOUT, writeStaged } from '../app-record.js';
 import { appIdentity } from '../run/vcap-application.js';
 import { hasScript, keyDigest, prepareBuildpack, scriptPath, type Buildpack } from './buildpack-dir.js';
 import { mergeProcesses, processTypesToLaunch, splitProcesses } from './launch-merge.js';
@@ -190,7 +190,7 @@ async function writeFailedResult(outDir: string, buildpacks: BuildpackMetadata[]
   const json = {
     lifecycle_metadata: {
       ...lifecycle_metadata,
-      buildpacks: buildpacks.map((b) => ({ ...b, name: b.name ?? '' })),
+      buildpacks: namedBuildpacks(buildpacks),
     },
     process_types: null,
     execution_metadata: '',
