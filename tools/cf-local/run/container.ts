@@ -1,22 +1,27 @@
 /**
- * One instance's container, as Diego runs it (cf-contract section 4): a fresh copy of the droplet
- * as its /home/vcap, every process (app + sidecars) started through the launcher in its own
- * process group and, where the machine allows, inside one memory cgroup; a health check; and
- * codependency: the first process to exit ends the container. A container is never restarted:
- * the supervisor makes a new one, as Diego does.
+ * One instance's container, as Diego runs it (cf-contract sections 4 and 7): a fresh copy of the
+ * droplet as its /home/vcap, every process (app + sidecars) started as
+ * `cd /home/vcap && launcher app COMMAND ""` and, where the machine allows, inside one memory
+ * cgroup; a health check; and codependency: the first process to exit ends the container. A
+ * container is never restarted: the supervisor makes a new one, as Diego does.
+ *
+ * Stopping is Garden's: SIGTERM to each process's pid (not its group), SIGKILL to each 10 s later,
+ * then the container's destruction kills whatever is left. Each process leads its own process
+ * group only so that this last step can find what it started when there is no cgroup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { exitDescription, exitStatus } from './crash-policy.js';
 import type { MemoryCgroup } from './memory-cgroup.js';
+import { launcherEnv } from './launcher-env.js';
+import { launcherArgv } from './launcher-script.js';
 import { portAccepts } from './port.js';
 import type { ProcessSpec } from './process-plan.js';
+import type { Reaper } from './reaper.js';
 
-const LAUNCHER = fileURLToPath(new URL('./launcher.sh', import.meta.url));
 const POLL_MS = 50;
 
 export type Emit = (source: string, stream: 'OUT' | 'ERR', text: string) => void;
@@ -35,6 +40,8 @@ export interface ContainerConfig {
   livenessIntervalMs: number;
   stopGraceMs: number;
   emit: Emit;
+  /** Told of every launch, so that the container goes even if cf-local dies first. */
+  reaper?: Reaper;
 }
 
 /** A running process of the container. */
@@ -87,19 +94,21 @@ export class Container {
   }
 
   private launch(spec: ProcessSpec): ContainerProcess {
-    const appDir = `${this.config.home}/app`;
+    const { home } = this.config;
+    const appDir = join(home, 'app');
     const procs = this.config.cgroup?.procsFile;
+    const launcher = launcherArgv(appDir, spec.command, this.entrypointPrefix);
     // Joining the cgroup before exec keeps every byte the process allocates inside the limit.
-    const launcher = [LAUNCHER, appDir, spec.command, this.entrypointPrefix];
     const [file, args] = procs
       ? ['bash', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', ...launcher]]
       : ['bash', launcher];
-    const child = spawn(file, args as string[], {
-      cwd: appDir,
-      env: spec.env,
+    const child = spawn(file, args, {
+      cwd: home,
+      env: launcherEnv(spec.env, appDir),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) this.config.reaper?.watchGroup(child.pid);
     createInterface({ input: child.stdout! }).on('line', (l) => this.config.emit(spec.source, 'OUT', l));
     createInterface({ input: child.stderr! }).on('line', (l) => this.config.emit(spec.source, 'ERR', l));
     const exited = new Promise<void>((resolve) => {
@@ -166,8 +175,9 @@ export class Container {
   }
 
   /**
-   * Stops every process: SIGTERM to each process group, SIGKILL after the grace period, then
-   * anything left in the cgroup; removes the cgroup and the container's files.
+   * Stops every process as Garden does: SIGTERM to each pid, SIGKILL to each after the grace
+   * period, then the container is destroyed with whatever is left in it (the cgroup's members,
+   * and each launch's process group); removes the cgroup and the container's files.
    */
   destroy(): Promise<void> {
     this.destroying ??= this.teardown();
@@ -180,25 +190,29 @@ export class Container {
     this.end('stopped');
     await this.starting?.catch(() => undefined);
     emit('CELL', 'OUT', `Cell cf-local stopping instance ${guid}`);
-    for (const p of this.processes) signalGroup(p.pid, 'SIGTERM');
+    for (const p of this.processes) signal(p.pid, 'SIGTERM', 'pid');
     const all = Promise.all(this.processes.map((p) => p.exited));
     await Promise.race([all, sleep(stopGraceMs)]);
-    for (const p of this.processes) signalGroup(p.pid, 'SIGKILL');
+    for (const p of this.processes) signal(p.pid, 'SIGKILL', 'pid');
     await all;
+    // The container goes, and every process still in it: what the launches left behind.
+    for (const p of this.processes) signal(p.pid, 'SIGKILL', 'group');
     if (cgroup) await emptyCgroup(cgroup);
+    for (const p of this.processes) this.config.reaper?.forgetGroup(p.pid);
+    if (cgroup) this.config.reaper?.forgetCgroup(cgroup.dir);
     emit('CELL', 'OUT', `Cell cf-local destroying container for instance ${guid}`);
     await rm(this.config.home, { recursive: true, force: true });
     emit('CELL', 'OUT', `Cell cf-local successfully destroyed container for instance ${guid}`);
   }
 }
 
-/** Signals a process group; a group that is already gone is fine. */
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  if (pgid <= 0) return;
+/** Signals a launch's pid, or the process group it leads; one that is already gone is fine. */
+function signal(pid: number, name: NodeJS.Signals, target: 'pid' | 'group'): void {
+  if (pid <= 1) return;
   try {
-    process.kill(-pgid, signal);
+    process.kill(target === 'group' ? -pid : pid, name);
   } catch {
-    // ESRCH: every member has exited.
+    // ESRCH: it has exited.
   }
 }
 

@@ -26,8 +26,6 @@ export interface PlanInput {
   processMb: number;
   diskMb: number;
   subtractSidecarMemory: boolean;
-  /** The container's /home/vcap. */
-  home: string;
   port: number;
   index: number;
   instanceGuid: string;
@@ -74,9 +72,10 @@ export function planProcesses(input: PlanInput): ProcessSpec[] {
 }
 
 /**
- * The app's env, then the platform's (PORT, MEMORY_LIMIT, VCAP_*, CF_INSTANCE_*), which Cloud
- * Controller sets after the app's, and the launcher's (HOME, TMPDIR, DEPS_DIR): an app's
- * `--env MEMORY_LIMIT=2048m` or VCAP_APPLICATION changes nothing, as on the platform.
+ * The container's env: the app's, then the platform's (PORT, MEMORY_LIMIT, VCAP_*, CF_INSTANCE_*),
+ * which Cloud Controller and Diego set after the app's: an app's `--env MEMORY_LIMIT=2048m`
+ * changes nothing, as on the platform. The launcher adds HOME, TMPDIR, DEPS_DIR and VCAP_APPLICATION's
+ * host, port and instance fields when it starts the process (launcher-env.ts).
  */
 function processEnv(input: PlanInput, memoryMb: number): Record<string, string> {
   const vcap = vcapApplication(input.identity, {
@@ -90,18 +89,11 @@ function processEnv(input: PlanInput, memoryMb: number): Record<string, string> 
     USER: 'vcap',
     ...input.app.env,
     ...input.extraEnv,
-    HOME: `${input.home}/app`,
-    TMPDIR: `${input.home}/tmp`,
-    DEPS_DIR: `${input.home}/deps`,
     PORT: String(input.port),
     VCAP_APP_HOST: '0.0.0.0',
     VCAP_APP_PORT: String(input.port),
     MEMORY_LIMIT: `${memoryMb}m`,
-    VCAP_APPLICATION: JSON.stringify({
-      ...vcap,
-      instance_index: input.index,
-      instance_id: input.instanceGuid,
-    }),
+    VCAP_APPLICATION: JSON.stringify(vcap),
     VCAP_SERVICES: input.app.vcapServices,
     CF_INSTANCE_INDEX: String(input.index),
     CF_INSTANCE_GUID: input.instanceGuid,

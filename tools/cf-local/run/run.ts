@@ -18,6 +18,7 @@ import { parseMemoryMb } from './memory.js';
 import { createMemoryCgroup } from './memory-cgroup.js';
 import { freePort } from './port.js';
 import { planProcesses } from './process-plan.js';
+import { Reaper } from './reaper.js';
 import { appIdentity, type AppIdentity } from './vcap-application.js';
 import { pathFor } from '../stack-path.js';
 
@@ -84,6 +85,8 @@ interface RunSettings {
   runRoot: string;
   /** PATH of every process (the stack's: no node unless hostNode). */
   path: string;
+  /** Destroys the run's processes, cgroups and files if cf-local dies before stop(). */
+  reaper: Reaper;
 }
 
 export class RunningApp {
@@ -198,8 +201,10 @@ export class RunningApp {
       const guid = randomUUID();
       const home = join(this.settings.runRoot, `instance-${view.index}-${generation++}`);
       const cgroup = await this.cgroupFor(`cf-local-${guid}`, emit);
+      if (cgroup) this.settings.reaper.watchCgroup(cgroup.dir);
       if (this.stopped) {
         await cgroup?.remove();
+        if (cgroup) this.settings.reaper.forgetCgroup(cgroup.dir);
         return;
       }
       const { settings } = this;
@@ -211,7 +216,6 @@ export class RunningApp {
         processMb: settings.processMb,
         diskMb: 1024,
         subtractSidecarMemory: settings.subtractSidecarMemory,
-        home,
         port: view.port,
         index: view.index,
         instanceGuid: guid,
@@ -230,6 +234,7 @@ export class RunningApp {
         livenessIntervalMs: settings.livenessIntervalMs,
         stopGraceMs: settings.stopGraceMs,
         emit,
+        reaper: settings.reaper,
       });
       this.containers[view.index] = container;
       Object.assign(view, { guid, home, state: 'starting', processes: [] });
@@ -305,6 +310,7 @@ export class RunningApp {
     await Promise.all(this.loops);
     for (const view of this.views) view.state = 'stopped';
     await rm(this.settings.runRoot, { recursive: true, force: true });
+    this.settings.reaper.done();
   }
 }
 
@@ -330,6 +336,8 @@ export async function run(options: RunOptions): Promise<RunningApp> {
   });
   if (rejections.length > 0) throw new Error(rejections.join('; '));
   const runRoot = await mkdtemp(join(tmpdir(), `cf-local-run-${app.name}-`));
+  const reaper = Reaper.start();
+  reaper.watchDir(runRoot);
   const running = new RunningApp({
     stagedDir,
     memory,
@@ -349,6 +357,7 @@ export async function run(options: RunOptions): Promise<RunningApp> {
     app,
     identity: appIdentity(app.name),
     runRoot,
+    reaper,
     path: await pathFor(options.hostNode ?? false),
   });
   await running.start();
