@@ -46,8 +46,18 @@ async function main(argv: readonly string[]): Promise<number> {
     const count = command.options.instances ?? 1;
     const views = [];
     for (let index = 0; index < count; index++) views.push(await app.waitUntilRunning(index, 24 * 3600_000));
-    const ready = views.map((v) => ({ index: v.index, port: v.port, url: app.url(v.index) }));
-    await writeFile(command.readyFile, JSON.stringify({ instances: ready }) + '\n');
+    const ready = views.map((v) => ({
+      index: v.index,
+      port: v.port,
+      url: app.url(v.index),
+      home: v.home,
+      processes: v.processes.map((p) => ({ name: p.name, pid: p.pid })),
+    }));
+    const memoryLimit = app.memoryLimit;
+    await writeFile(
+      command.readyFile,
+      JSON.stringify({ pid: process.pid, memoryLimit, instances: ready }) + '\n',
+    );
   }
   await new Promise(() => undefined);
   return 0;
