@@ -11,13 +11,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { cp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { exitDescription, exitStatus } from './crash-policy.js';
 import type { MemoryCgroup } from './memory-cgroup.js';
-import { launcherEnv } from './launcher-env.js';
-import { launcherArgv } from './launcher-script.js';
+import { launch, readEntrypointPrefix } from './launcher-script.js';
 import { portAccepts } from './port.js';
 import type { ProcessSpec } from './process-plan.js';
 import type { Reaper } from './reaper.js';
@@ -83,7 +81,7 @@ export class Container {
     const { emit, guid } = this.config;
     emit('CELL', 'OUT', `Cell cf-local creating container for instance ${guid}`);
     await cp(this.config.dropletDir, this.config.home, { recursive: true, verbatimSymlinks: true });
-    this.entrypointPrefix = await entrypointPrefix(this.config.home);
+    this.entrypointPrefix = await readEntrypointPrefix(this.config.home);
     emit('CELL', 'OUT', `Cell cf-local successfully created container for instance ${guid}`);
     for (const spec of this.config.specs) {
       if (this.stopping) return;
@@ -94,17 +92,13 @@ export class Container {
   }
 
   private launch(spec: ProcessSpec): ContainerProcess {
-    const { home } = this.config;
-    const appDir = join(home, 'app');
+    const started = launch(this.config.home, spec.command, spec.env, this.entrypointPrefix);
     const procs = this.config.cgroup?.procsFile;
-    const launcher = launcherArgv(appDir, spec.command, this.entrypointPrefix);
     // Joining the cgroup before exec keeps every byte the process allocates inside the limit.
-    const [file, args] = procs
-      ? ['bash', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', ...launcher]]
-      : ['bash', launcher];
-    const child = spawn(file, args, {
-      cwd: home,
-      env: launcherEnv(spec.env, appDir),
+    const args = procs ? ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', ...started.args] : started.args;
+    const child = spawn('bash', args, {
+      cwd: started.cwd,
+      env: started.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -234,15 +228,4 @@ async function emptyCgroup(cgroup: MemoryCgroup): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** staging_info.yml's `config.entrypoint_prefix`, as the launcher reads it; '' when none. */
-async function entrypointPrefix(home: string): Promise<string> {
-  const text = await readFile(join(home, 'staging_info.yml'), 'utf8').catch(() => '');
-  try {
-    const info = JSON.parse(text) as { config?: { entrypoint_prefix?: unknown } };
-    return typeof info.config?.entrypoint_prefix === 'string' ? info.config.entrypoint_prefix : '';
-  } catch {
-    return '';
-  }
 }
