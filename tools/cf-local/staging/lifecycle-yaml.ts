@@ -10,7 +10,19 @@
  * resolved, a float fills an int by truncation (64.7 is 64), and a string field takes a scalar's
  * text as written (`version: 2.0` is "2.0"): cf-contract section 7, measured on the real builder.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type YAMLError,
+  type YAMLMap,
+} from 'yaml';
 import type { LaunchProcess, LaunchYml } from '../../../src/launch/launch-types.js';
 
 /** A YAML file the lifecycle would refuse; `message` is the lifecycle's own wording. */
@@ -23,20 +35,43 @@ interface Doc {
   lineOf(node: Node): number;
   /** The node itself, or the one an alias names. */
   deref(node: Node | null | undefined): Node | undefined;
+  /** The node as plain JavaScript values, aliases resolved. */
+  toJS(node: Node): unknown;
 }
 
 function load(text: string): Doc {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, version: '1.1', merge: true });
   const first = doc.errors[0];
-  if (first) throw new LifecycleYamlError(`yaml: ${first.message.split('\n')[0]}`);
+  if (first) throw new LifecycleYamlError(syntaxError(first, lineCounter));
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc as Document) === undefined)
+        throw new LifecycleYamlError(`yaml: unknown anchor '${alias.source}' referenced`);
+    },
+  });
   const deref = (node: Node | null | undefined): Node | undefined =>
     isAlias(node) ? ((node.resolve(doc as Document) as Node | undefined) ?? undefined) : (node ?? undefined);
   return {
     root: deref(doc.contents as Node | null) ?? null,
     lineOf: (node) => (node.range ? lineCounter.linePos(node.range[0]).line : 0),
     deref,
+    toJS: (node) => node.toJS(doc as Document),
   };
+}
+
+/**
+ * A parse error in yaml.v2's words where we know them (`yaml: line 2: found character that cannot
+ * start any token` for a tab in the indentation), else the parser's own message with yaml.v2's
+ * `yaml: line N:` in front.
+ */
+function syntaxError(error: YAMLError, lineCounter: LineCounter): string {
+  const line = lineCounter.linePos(error.pos[0]).line;
+  const words =
+    error.code === 'TAB_AS_INDENT'
+      ? 'found character that cannot start any token'
+      : (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return `yaml: line ${line}: ${words}`;
 }
 
 function tagOf(node: Node): string {
@@ -72,10 +107,33 @@ function field(doc: Doc, node: Node | undefined, ...keys: string[]): Node | unde
   let at = doc.deref(node);
   for (const key of keys) {
     if (!at || !isMap(at)) return undefined;
-    const pair = [...at.items].reverse().find((p) => isScalar(p.key) && String(p.key.value) === key);
-    at = doc.deref(pair?.value as Node | null | undefined);
+    at = doc.deref(lookup(doc, at, key));
   }
   return at;
+}
+
+const isMergeKey = (key: unknown): boolean => isScalar(key) && typeof key.value === 'symbol';
+
+/**
+ * A key's value in a map as yaml.v2 decodes it: the map's own last pair, else the first merged
+ * map (`<<: *a` or `<<: [*a, *b]`) that has it.
+ */
+function lookup(doc: Doc, map: YAMLMap, key: string): Node | undefined {
+  const own = [...map.items]
+    .reverse()
+    .find((p) => isScalar(p.key) && !isMergeKey(p.key) && String(p.key.value) === key);
+  if (own) return (own.value as Node | null) ?? undefined;
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key)) continue;
+    const value = doc.deref(pair.value as Node | null);
+    const sources = isSeq(value) ? value.items.map((n) => doc.deref(n as Node)) : [value];
+    for (const source of sources) {
+      if (!isMap(source)) continue;
+      const found = lookup(doc, source, key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 function parseProcess(doc: Doc, node: Node): LaunchProcess {
@@ -135,28 +193,56 @@ export function parseReleaseOutput(text: string): Record<string, string> {
   return parseProcessTypeMap(doc, field(doc, doc.root, 'default_process_types'));
 }
 
-/**
- * DEPS_DIR/INDEX/config.yml's name, version and `config.entrypoint_prefix` (which the launcher
- * puts in front of every command instead of `bash -c`); unreadable files give nothing, as in the
- * lifecycle.
- */
-export function parseDepsConfig(text: string): {
+/** What a buildpack's DEPS_DIR/INDEX/config.yml sets of its `lifecycle_metadata.buildpacks` entry. */
+export interface DepsConfig {
+  key?: string;
   name?: string;
   version?: string;
-  config?: { entrypoint_prefix: string };
-} {
+  config?: { entrypoint_prefix?: string };
+  output_metadata?: Record<string, unknown>;
+}
+
+/**
+ * DEPS_DIR/INDEX/config.yml as the lifecycle decodes it into its BuildpackMetadata struct:
+ * `key` (which replaces the buildpack's key), `name`, `version`, `config.entrypoint_prefix`
+ * (which the launcher puts in front of every command instead of `bash -c`) and
+ * `output_metadata`. A field of the wrong type is skipped and the others still read, as yaml.v2
+ * does; a file that is not YAML gives nothing, since the lifecycle ignores the error.
+ */
+export function parseDepsConfig(text: string): DepsConfig {
+  let doc: Doc;
   try {
-    const doc = load(text);
-    if (!doc.root) return {};
-    const name = asString(doc, field(doc, doc.root, 'name'));
-    const version = asString(doc, field(doc, doc.root, 'version'));
-    const prefix = asString(doc, field(doc, doc.root, 'config', 'entrypoint_prefix'));
-    return {
-      ...(name !== undefined ? { name } : {}),
-      ...(version !== undefined ? { version } : {}),
-      ...(prefix ? { config: { entrypoint_prefix: prefix } } : {}),
-    };
+    doc = load(text);
   } catch {
     return {};
   }
+  if (!doc.root || !isMap(doc.root)) return {};
+  const out: DepsConfig = {};
+  const text_ = (key: 'key' | 'name' | 'version'): void => {
+    try {
+      const value = asString(doc, field(doc, doc.root ?? undefined, key));
+      if (value !== undefined) out[key] = value;
+    } catch {
+      // a field of the wrong type stays unset
+    }
+  };
+  text_('key');
+  text_('name');
+  text_('version');
+  const config = field(doc, doc.root, 'config');
+  if (isMap(config)) {
+    out.config = {};
+    try {
+      const prefix = asString(doc, field(doc, config, 'entrypoint_prefix'));
+      if (prefix) out.config.entrypoint_prefix = prefix;
+    } catch {
+      // the prefix of the wrong type stays unset; the struct is still there
+    }
+  }
+  const metadata = field(doc, doc.root, 'output_metadata');
+  if (isMap(metadata)) {
+    const value = doc.toJS(metadata) as Record<string, unknown>;
+    if (Object.keys(value).length > 0) out.output_metadata = value;
+  }
+  return out;
 }

@@ -5,12 +5,16 @@
  */
 import type { SplitProcesses } from './launch-merge.js';
 
-/** One entry of `lifecycle_metadata.buildpacks`: key as given, name/version from config.yml. */
+/**
+ * One entry of `lifecycle_metadata.buildpacks`: the key as given (unless config.yml replaces it),
+ * and what the buildpack's config.yml sets.
+ */
 export interface BuildpackMetadata {
   key: string;
   name?: string;
   version?: string;
-  config?: { entrypoint_prefix: string };
+  config?: { entrypoint_prefix?: string };
+  output_metadata?: Record<string, unknown>;
 }
 
 /** A sidecar as the lifecycle reports it; `memory` is omitted when 0 (omitempty). */
@@ -44,7 +48,7 @@ export interface StagingInfo {
   detected_buildpack: string;
   start_command: string;
   /** The last buildpack's config.yml `config:`; the launcher reads `entrypoint_prefix` here. */
-  config?: { entrypoint_prefix: string };
+  config?: { entrypoint_prefix?: string };
 }
 
 /** The result the lifecycle writes: the last buildpack names the droplet. */
