@@ -82,3 +82,20 @@ done
 printf 'The config-server sidecar answered: %s\n' "$answer"
 
 step "Stopping every process"
+mapfile -t started < <(jq -r '.instances[].processes[].pid' "$root/ready.json")
+home=$(jq -r '.instances[0].home' "$root/ready.json")
+cleanup
+trap - EXIT
+# Whatever tsx did with the SIGTERM, cf-local (or its reaper, if tsx killed it first) must have
+# ended every process it started and deleted the container.
+for _ in $(seq 100); do
+  left=()
+  for pid in "${started[@]}"; do kill -0 "$pid" 2>/dev/null && left+=("$pid"); done
+  [ "${#left[@]}" -eq 0 ] && [ ! -e "$home" ] && break
+  sleep 0.1
+done
+if [ "${#left[@]}" -ne 0 ] || [ -e "$home" ]; then
+  echo "left behind: pids ${left[*]:-none}, container dir $([ -e "$home" ] && echo "$home" || echo gone)" >&2
+  exit 1
+fi
+printf 'Nothing left running: %s processes ended, container deleted\n' "${#started[@]}"
