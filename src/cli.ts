@@ -28,17 +28,22 @@ export const ENV = {
   downloadTimeout: 'SIDECAR_DOWNLOAD_TIMEOUT',
   downloadDeadline: 'SIDECAR_DOWNLOAD_DEADLINE',
   allowInsecureRedirects: 'SIDECAR_ALLOW_INSECURE_REDIRECTS',
+  progressInterval: 'SIDECAR_PROGRESS_INTERVAL',
 } as const;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [phase, ...args] = argv;
   // detect's and release's stdout is data the lifecycle parses (the buildpack's name, YAML): their
   // log lines all go to stderr, which the lifecycle shows.
-  const log = consoleLogger(Boolean(env[ENV.debug]), phase === 'detect' || phase === 'release');
+  const log = consoleLogger(
+    Boolean(env[ENV.debug]),
+    phase === 'detect' || phase === 'release' ? 'stderr' : 'stdout',
+  );
   if (!phase || !(phase in USAGE)) {
     log.error(`usage: sidecar-buildpack ${Object.values(USAGE).join(' | ')}`);
     return ExitCode.internalError;
   }
+  log.debug(`${phase} ${args.join(' ')}`);
   const signal = abortOnSignals(log);
   try {
     const code = await runPhase(phase, args, env, log, signal);
@@ -166,11 +171,13 @@ function stagingContext(
 function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions {
   const idle = secondsFromEnv(env, ENV.downloadTimeout, 3600);
   const deadline = secondsFromEnv(env, ENV.downloadDeadline, 86_400);
+  const progress = secondsFromEnv(env, ENV.progressInterval, 3600);
   return {
     ...DEFAULT_TRANSPORT,
     proxyEnv: proxyEnvFrom(env),
     ...(idle ? { idleTimeoutMs: idle * 1000 } : {}),
     ...(deadline ? { deadlineMs: deadline * 1000 } : {}),
+    ...(progress ? { progressIntervalMs: progress * 1000 } : {}),
     allowInsecureRedirects: env[ENV.allowInsecureRedirects] === 'true',
     onRetry: (message) => log.detail(message),
   };
@@ -219,7 +226,7 @@ main(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`**ERROR** failed to start sidecar_buildpack: ${String(error)}\n`);
+    process.stderr.write(`       **ERROR** failed to start sidecar_buildpack: ${String(error)}\n`);
     process.exitCode = ExitCode.internalError;
   },
 );

@@ -73,13 +73,54 @@ node_runtime_pick_entry() {
   ' "$1"
 }
 
+# Log lines in libbuildpack's format (cf-contract section 8), all on one stream: stdout for
+# supply and finalize, stderr for detect and release, whose stdout is data (SIDECAR_LOG_FD).
+# The stacks the manifest's `node` dependencies are for (or its top-level `stack:`), comma-separated:
+# only read to explain an unsupported stack.
+node_runtime_stacks() {
+  awk '
+    function add(v) { gsub(/["\047 ]/, "", v); if (v != "" && !(v in seen)) { seen[v] = 1; out = out (out == "" ? "" : ", ") v } }
+    /^stack:/ { top = $0; sub(/^stack:[ \t]*/, "", top); gsub(/["\047 ]/, "", top) }
+    /^[^ \t-]/ { indeps = ($0 ~ /^dependencies:/); inlist = 0; next }
+    indeps && /^[ \t]*-?[ \t]*name:/ { v = $0; sub(/.*name:[ \t]*/, "", v); gsub(/["\047 ]/, "", v); isnode = (v == "node"); inlist = 0; next }
+    indeps && isnode && /cf_stacks:[ \t]*\[/ { v = $0; sub(/.*\[/, "", v); sub(/\].*/, "", v); n = split(v, a, ","); for (i = 1; i <= n; i++) add(a[i]); next }
+    indeps && isnode && /cf_stacks:[ \t]*$/ { inlist = 1; next }
+    inlist && /^[ \t]*- / { v = $0; sub(/^[ \t]*- /, "", v); add(v); next }
+    { inlist = 0 }
+    END { if (out == "") out = top; print (out == "" ? "none" : out) }
+' "$1"
+}
+
 node_runtime_log() {
   printf -- '-----> %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
 }
 
+node_runtime_detail() {
+  printf -- '       %s\n' "$@" >&"${SIDECAR_LOG_FD:-1}"
+}
+
+node_runtime_error() {
+  printf -- '       **ERROR** %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
+}
+
 node_runtime_debug() {
-  [[ -n ${BP_DEBUG:-} ]] && printf 'DEBUG: %s\n' "$*" >&2
+  [[ -n ${BP_DEBUG:-} ]] && printf -- '       DEBUG: %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
   return 0
+}
+
+# The buildpack's first line, as every libbuildpack buildpack starts: `-----> <Name> Buildpack version V`.
+node_runtime_banner() {
+  local version=0.0.0
+  if [[ -r $BP_DIR/VERSION ]]; then read -r version <"$BP_DIR/VERSION" || true; fi
+  node_runtime_log "Sidecar Buildpack version ${version:-0.0.0}"
+}
+
+# A byte count as the TS log shows one (log/format-bytes.ts): `512 B`, `4.2 KB`, `41.7 MB`.
+node_runtime_size() {
+  local n=$1
+  if ((n < 1024)); then printf '%d B' "$n"
+  elif ((n < 1048576)); then printf '%d.%d KB' $((n / 1024)) $(((n % 1024) * 10 / 1024))
+  else printf '%d.%d MB' $((n / 1048576)) $(((n % 1048576) * 10 / 1048576)); fi
 }
 
 node_runtime_redact() {
@@ -108,26 +149,42 @@ node_runtime_unpack() {
   [[ -f $dest/.complete && -x $dest/bin/node ]]
 }
 
-# Downloads $1 to $2 (curl's errors in $2.err). curl runs in the background so that a SIGTERM or
+# Downloads $1 to $2 (curl's errors in $2.err); $3 names it in progress lines. curl runs in the background so that a SIGTERM or
 # SIGINT (staging cancelled) is handled at once: stop curl, remove the partial file, exit 128+N.
+# Every 5 s a detail line tells how far it is (bytes, total when the server sent one, rate): a
+# ~50 MB runtime on a slow link is otherwise minutes of silence.
 node_runtime_download() {
-  local status=0
+  local status=0 started=$SECONDS reported=$SECONDS size total elapsed every=${SIDECAR_PROGRESS_INTERVAL:-5}
+  [[ $every =~ ^[1-9][0-9]*$ ]] || every=5
   http_proxy=${http_proxy:-${HTTP_PROXY:-}} https_proxy=${https_proxy:-${HTTPS_PROXY:-}} no_proxy=${no_proxy:-${NO_PROXY:-}} \
     curl --fail --silent --show-error --location --proto-redir =https,http --retry 3 --retry-delay 1 \
-    --connect-timeout 10 --max-time 600 --output "$2" "$1" 2>"$2.err" &
+    --connect-timeout 10 --max-time 600 --dump-header "$2.headers" --output "$2" "$1" 2>"$2.err" &
   NODE_RUNTIME_DOWNLOAD_PID=$!
   NODE_RUNTIME_DOWNLOAD_OUT=$2
   trap 'node_runtime_download_interrupted SIGTERM 143' TERM
   trap 'node_runtime_download_interrupted SIGINT 130' INT
+  while kill -0 "$NODE_RUNTIME_DOWNLOAD_PID" 2>/dev/null; do
+    # `wait` on a background sleep, unlike a foreground one, lets the traps run at once.
+    sleep 1 &
+    wait $! 2>/dev/null || true
+    if ((SECONDS - reported >= every)) && kill -0 "$NODE_RUNTIME_DOWNLOAD_PID" 2>/dev/null; then
+      reported=$SECONDS elapsed=$((SECONDS - started))
+      size=$(stat -c %s "$2" 2>/dev/null || echo 0)
+      total=$(tr -d '\r' <"$2.headers" 2>/dev/null | awk 'tolower($1) == "content-length:" { n = $2 } END { print n + 0 }')
+      if ((total > 0)); then total=" of $(node_runtime_size "$total") ($((size * 100 / total))%)"; else total=""; fi
+      node_runtime_detail "$3: $(node_runtime_size "$size")$total, $(node_runtime_size $((size / elapsed)))/s"
+    fi
+  done
   wait "$NODE_RUNTIME_DOWNLOAD_PID" || status=$?
   trap - TERM INT
+  rm -f "$2.headers"
   return "$status"
 }
 
 node_runtime_download_interrupted() {
   kill "$NODE_RUNTIME_DOWNLOAD_PID" 2>/dev/null
-  rm -f "$NODE_RUNTIME_DOWNLOAD_OUT" "$NODE_RUNTIME_DOWNLOAD_OUT.err"
-  printf '**ERROR** staging was interrupted by %s; its partial downloads were removed\n' "$1" >&2
+  rm -f "$NODE_RUNTIME_DOWNLOAD_OUT" "$NODE_RUNTIME_DOWNLOAD_OUT.err" "$NODE_RUNTIME_DOWNLOAD_OUT.headers"
+  node_runtime_error "staging was interrupted by $1; its partial downloads were removed"
   exit "$2"
 }
 
@@ -138,7 +195,7 @@ node_runtime_sha256() {
 # node_runtime_find CACHE_DIR: sets SIDECAR_NODE, or prints an error and returns 1.
 node_runtime_find() {
   local cache_dir=${1:-} stack=${CF_STACK:-cflinuxfs4} entry version uri sha stacks file
-  local root dest offline actual tried=() tmp_tgz
+  local root dest offline actual tried=() tmp_tgz unsupported=0
   entry=$(node_runtime_pick_entry "$BP_DIR/manifest.yml" "$stack")
   if [[ -n $entry ]]; then
     IFS=$'\037' read -r version uri sha stacks file <<<"$entry"
@@ -157,9 +214,10 @@ node_runtime_find() {
 
     offline="$BP_DIR/${file:-dependencies/$(printf '%s' "$uri" | md5sum | cut -d ' ' -f 1)/$(basename "${uri%%\?*}")}"
     if [[ -f $offline ]]; then
+      node_runtime_detail "Copy [${offline#"$BP_DIR"/}]"
       actual=$(node_runtime_sha256 "$offline")
       if [[ $actual != "$sha" ]]; then
-        printf '**ERROR** node %s packaged in the buildpack: dependency sha256 mismatch: expected %s actual %s\n' "$version" "$sha" "$actual" >&2
+        node_runtime_error "node $version packaged in the buildpack: dependency sha256 mismatch: expected $sha actual $actual"
         return 1
       fi
       if node_runtime_unpack "$offline" "$dest"; then
@@ -176,12 +234,13 @@ node_runtime_find() {
 
     mkdir -p "$root"
     tmp_tgz=$(mktemp "$root/download.XXXXXX")
-    node_runtime_debug "downloading node $version from $(node_runtime_redact "$uri")"
-    if node_runtime_download "$uri" "$tmp_tgz"; then
+    node_runtime_log "Installing Node.js $version for staging"
+    node_runtime_detail "Download [$(node_runtime_redact "$uri")]"
+    if node_runtime_download "$uri" "$tmp_tgz" "node $version"; then
       actual=$(node_runtime_sha256 "$tmp_tgz")
       if [[ $actual != "$sha" ]]; then
         rm -f "$tmp_tgz" "$tmp_tgz.err"
-        printf '**ERROR** node %s from %s: dependency sha256 mismatch: expected %s actual %s\n' "$version" "$(node_runtime_redact "$uri")" "$sha" "$actual" >&2
+        node_runtime_error "node $version from $(node_runtime_redact "$uri"): dependency sha256 mismatch: expected $sha actual $actual"
         return 1
       fi
       if node_runtime_unpack "$tmp_tgz" "$dest"; then
@@ -199,6 +258,7 @@ node_runtime_find() {
     rm -f "$tmp_tgz" "$tmp_tgz.err"
   else
     tried+=("manifest.yml: no node dependency for stack $stack")
+    unsupported=1
   fi
 
   if command -v node >/dev/null 2>&1; then
@@ -213,9 +273,15 @@ node_runtime_find() {
   else
     tried+=("node on PATH: none")
   fi
-  printf '**ERROR** sidecar_buildpack found no Node.js runtime to stage with. Tried:\n' >&2
-  printf '       - %s\n' "${tried[@]}" >&2
-  printf '       Use the offline (cached) buildpack zip, or allow downloads from the manifest uri (HTTP(S)_PROXY is honoured).\n' >&2
+  if ((unsupported)); then
+    # No Node.js for this stack means the buildpack was not built for it: say that, not "no runtime".
+    node_runtime_error "This buildpack does not support the stack $stack; it supports: $(node_runtime_stacks "$BP_DIR/manifest.yml")"
+    node_runtime_detail "Push to a supported stack (cf push -s STACK), or use a sidecar_buildpack zip packaged for $stack."
+    return 1
+  fi
+  node_runtime_error "sidecar_buildpack found no Node.js runtime to stage with. Tried:"
+  node_runtime_detail "${tried[@]/#/- }"
+  node_runtime_detail "Use the offline (cached) buildpack zip, or allow downloads from the manifest uri (HTTP(S)_PROXY is honoured)."
   return 1
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { downloadProgress } from './download-progress.js';
 import { download, type TransportOptions } from './download.js';
 import { checksumMismatch, sha256OfFile } from './verify.js';
 
@@ -62,6 +63,7 @@ export async function obtainArtifact(spec: ArtifactSpec, store: ArtifactStore): 
   if (spec.file) {
     const offline = resolve(store.buildpackDir, spec.file);
     if (await exists(offline)) {
+      store.log.detail(`Copy [${spec.file}]`);
       const actual = await sha256OfFile(offline);
       if (actual !== spec.sha256)
         throw checksumMismatch(`${spec.label} (packaged in the buildpack)`, spec.sha256, actual);
@@ -82,7 +84,17 @@ export async function obtainArtifact(spec: ArtifactSpec, store: ArtifactStore): 
 
   try {
     const request = { url: spec.uri, dest: cached, sha256: spec.sha256, label: spec.label };
-    const { bytes } = await download(request, store.transport);
+    // libbuildpack's installer line; the logger redacts the uri's credentials.
+    store.log.detail(`Download [${spec.uri}]`);
+    const transport = {
+      ...store.transport,
+      onProgress:
+        store.transport.onProgress ??
+        downloadProgress(spec.label, (line) => store.log.detail(line), {
+          intervalMs: store.transport.progressIntervalMs,
+        }),
+    };
+    const { bytes } = await download(request, transport);
     return { path: cached, source: 'download', downloadedBytes: bytes };
   } catch (error) {
     // The entry dir is per uri, so nothing else lives there: a failed download leaves no trace.

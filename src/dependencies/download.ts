@@ -43,6 +43,8 @@ export interface TransportOptions {
   signal?: AbortSignal;
   /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /** How often a long download logs a progress line (see download-progress.ts). */
+  progressIntervalMs: number;
 }
 
 export const DEFAULT_TRANSPORT: TransportOptions = {
@@ -52,6 +54,7 @@ export const DEFAULT_TRANSPORT: TransportOptions = {
   deadlineMs: 900_000,
   maxRedirects: 10,
   allowInsecureRedirects: false,
+  progressIntervalMs: 5000,
 };
 
 export interface DownloadRequest {

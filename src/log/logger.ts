@@ -1,11 +1,15 @@
 /**
- * The staging log, in the Cloud Foundry style:
+ * The staging log, in libbuildpack's format (its logger.go; cf-contract section 8):
  *
- *   -----> Sidecar Buildpack 0.1.0
- *          Installing config-server 1.2.3
- *   **WARNING** ...
- *   **ERROR** ...
+ *   -----> Installing sidecar config-server 1.2.3
+ *          Download [https://example.com/config-server.tgz]
+ *          **WARNING** ...
+ *          **ERROR** ...
+ *          DEBUG: ...
  *
+ * Everything goes to one stream, stdout: the lifecycle shows stderr as `[STG/0] ERR`, and
+ * libbuildpack buildpacks print their errors on stdout too. (libbuildpack also colours the
+ * WARNING and ERROR tags red; these lines stay plain, so that they read the same in a file.)
  * Every line goes through redaction, so no code path can print a credential by accident.
  * Debug lines print only when BP_DEBUG is set.
  */
@@ -20,8 +24,9 @@ export class Logger {
 
   constructor(
     private readonly out: LogSink,
-    private readonly err: LogSink = out,
     readonly debugEnabled = false,
+    /** Where ERROR lines go: `out` in staging; a command-line tool's stderr (package.sh). */
+    private readonly err: LogSink = out,
   ) {}
 
   /** Registers a value that must never appear in the log (a token, a password). */
@@ -30,23 +35,23 @@ export class Logger {
   }
 
   header(text: string): void {
-    this.line(this.out, `-----> ${text}`);
+    this.line(`-----> ${text}`);
   }
 
   detail(text: string): void {
-    this.line(this.out, `       ${text}`);
+    this.line(`       ${text}`);
   }
 
   warning(text: string): void {
-    this.line(this.out, `**WARNING** ${text}`);
+    this.line(`       **WARNING** ${text}`);
   }
 
   error(text: string): void {
-    this.line(this.err, `**ERROR** ${text}`);
+    this.line(`       **ERROR** ${text}`, this.err);
   }
 
   debug(text: string): void {
-    if (this.debugEnabled) this.line(this.err, `DEBUG: ${text}`);
+    if (this.debugEnabled) this.line(`       DEBUG: ${text}`);
   }
 
   /** Several pre-formatted lines, each indented as a detail line (tables). */
@@ -54,7 +59,7 @@ export class Logger {
     for (const l of lines) this.detail(l);
   }
 
-  private line(sink: LogSink, text: string): void {
+  private line(text: string, sink: LogSink = this.out): void {
     sink.write(oneMessage(redact(text, this.secrets)) + '\n');
   }
 }
@@ -74,10 +79,13 @@ export function oneMessage(text: string): string {
 }
 
 /**
- * A logger writing to the process's stdout/stderr (only stderr with `stderrOnly`, for a phase whose
- * stdout is data); only cli.ts should create one.
+ * A logger writing to the process's stdout (`stdout`, staging), or all to stderr for a phase
+ * whose stdout is data (`stderr`: detect, release), or its errors to stderr (`tool`: package.sh,
+ * a command line tool whose callers read stderr); only the entry points should create one.
  */
-export function consoleLogger(debug: boolean, stderrOnly = false): Logger {
+export function consoleLogger(debug: boolean, streams: 'stdout' | 'stderr' | 'tool' = 'stdout'): Logger {
+  const stdout: LogSink = { write: (t) => void process.stdout.write(t) };
   const stderr: LogSink = { write: (t) => void process.stderr.write(t) };
-  return new Logger(stderrOnly ? stderr : { write: (t) => void process.stdout.write(t) }, stderr, debug);
+  if (streams === 'stderr') return new Logger(stderr, debug);
+  return new Logger(stdout, debug, streams === 'tool' ? stderr : stdout);
 }

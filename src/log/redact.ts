@@ -11,7 +11,7 @@
 // space: every value is hidden, up to its `&`, quotes included. The path stops at a quote or an
 // angle bracket, and before trailing punctuation, so "from URL: HTTP 404" keeps its colon.
 const URL_PATTERN =
-  /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*@)?([^\s?#"'<>@]*?)(?:(\?[^\s#]*)|(?=[:,;.)]*(?:[\s#"'<>]|$)))/gi;
+  /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*@)?([^\s?#"'<>@]*?)(?:(\?[^\s#\]]*)|(?=[:,;.)]*(?:[\s#"'<>]|$)))/gi;
 
 /** Redacts credentials in every URL found in `text`. */
 export function redactUrls(text: string): string {

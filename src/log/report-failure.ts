@@ -1,6 +1,7 @@
 /**
- * How an entry point reports a failure: a UserError as one `**ERROR**` line plus its hint (no
- * stack), anything else as "failed to <what>" with the stack only under BP_DEBUG.
+ * How an entry point reports a failure: a UserError as one `**ERROR**` line plus its hint (never
+ * a stack: the mistake is the user's, not the code's), anything else as "failed to <what>" with
+ * the stack only under BP_DEBUG.
  */
 import { ExitCode, isUserError } from '../errors.js';
 import type { Logger } from './logger.js';
@@ -9,7 +10,6 @@ export function reportFailure(error: unknown, log: Logger, what: string, bugHint
   if (isUserError(error)) {
     log.error(error.describe());
     if (error.details.hint) log.detail(error.details.hint);
-    log.debug(error.stack ?? '');
     return ExitCode.userError;
   }
   const err = error instanceof Error ? error : new Error(String(error));

@@ -28,7 +28,7 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const DEFAULT_APP = join(REPO_ROOT, 'fixtures', 'apps', 'config-server-app');
 
 async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  const log = consoleLogger(Boolean(env.BP_DEBUG));
+  const log = consoleLogger(Boolean(env.BP_DEBUG), 'tool');
   try {
     const command = parsePackageArgs(argv, env);
     if (command.command === 'help') {

@@ -28,7 +28,7 @@ import { assertDistinctBasenames, sourceFor, type Mirror } from './mirror.js';
 import { planPackage } from './package-plan.js';
 import { zipName } from './zip-name.js';
 import { formatBytes } from '../log/format-bytes.js';
-import { downloadProgress } from './download-progress.js';
+import { downloadProgress } from '../dependencies/download-progress.js';
 
 export interface PackageRequest {
   /** The buildpack source tree (the repository root, with dist/ already bundled). */
@@ -98,7 +98,9 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
     const started = Date.now();
     const transport = {
       ...request.transport,
-      onProgress: downloadProgress(`${dependency.name} ${dependency.version}`, (l) => log.detail(l)),
+      onProgress: downloadProgress(`${dependency.name} ${dependency.version}`, (l) => log.detail(l), {
+        intervalMs: 2000,
+      }),
     };
     const fetched = await cachedDependency(dependency, source, request.cacheDir, transport, {
       onReplaced: (p) => log.warning(`cached copy ${p} failed its sha256 check; fetching it again`),

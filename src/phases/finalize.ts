@@ -14,7 +14,7 @@ import type { StagingContext } from './context.js';
 
 export async function finalize(ctx: StagingContext): Promise<void> {
   const { log } = ctx;
-  log.header('Sidecar Buildpack: finalizing as the final buildpack');
+  log.header('Finalizing as the final buildpack');
   const config = await loadAppConfig(ctx.buildDir, ctx.env);
   const processes = await appProcesses(ctx.buildDir, config);
   if (!processes.web) {

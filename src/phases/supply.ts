@@ -48,7 +48,7 @@ const SOURCE_LABEL: Record<ArtifactSource, string> = {
 
 export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const { log } = ctx;
-  log.header(`Sidecar Buildpack ${ctx.buildpack.version}`);
+  // The `-----> Sidecar Buildpack version V` line is the shim's, printed before Node.js starts.
   const config = await loadAppConfig(ctx.buildDir, ctx.env);
   if (!config || config.sidecars.length === 0) {
     log.detail(
@@ -68,6 +68,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const manifest = await loadManifest(ctx.buildpack.dir);
   const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);
+  for (const { name, artifact } of plan.sidecars)
+    log.debug(`${name}: ${artifact.label} from ${artifact.file ?? artifact.uri}, sha256 ${artifact.sha256}`);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
   const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };

@@ -65,7 +65,7 @@ describe('failure paths in the staging log', () => {
     const yml =
       'sidecars:\n  - name: config-server\n    dependency: config-server\n    command: ./config-server\n    memory: lots\n';
     expect(await failureTail(await stageTutorial({ sidecarsYml: yml }), 3)).toEqual([
-      '**ERROR** sidecars.yml:5: sidecars[0].memory: "lots" is not a size like 256M',
+      '       **ERROR** sidecars.yml:5: sidecars[0].memory: "lots" is not a size like 256M',
       '       Write megabytes as 256, 256M or 256MB, gigabytes as 1G.',
       SUPPLY_FAILED,
     ]);
@@ -75,7 +75,7 @@ describe('failure paths in the staging log', () => {
   it('names the dependencies on offer when sidecars.yml misspells one', async () => {
     const yml = 'sidecars:\n  - name: x\n    dependency: confg-server\n    memory: 64M\n';
     expect(await failureTail(await stageTutorial({ sidecarsYml: yml }), 3)).toEqual([
-      '**ERROR** sidecars.yml:2: sidecars[0].dependency: dependency "confg-server" is not in this buildpack (it offers: config-server)',
+      '       **ERROR** sidecars.yml:2: sidecars[0].dependency: dependency "confg-server" is not in this buildpack (it offers: config-server)',
       '       Use one of those names, or give a uri and sha256 instead.',
       SUPPLY_FAILED,
     ]);
@@ -86,7 +86,7 @@ describe('failure paths in the staging log', () => {
       'sidecars:\n  - name: config-server\n    dependency: config-server\n    version: 9.x\n    command: ./config-server\n    memory: 64M\n';
     const tail = await failureTail(await stageTutorial({ sidecarsYml: yml }), 2);
     expect(tail).toEqual([
-      '**ERROR** sidecars.yml:2: sidecars[0].version: no version of dependency "config-server" matches "9.x" on cflinuxfs4 (available: 1.0.0)',
+      '       **ERROR** sidecars.yml:2: sidecars[0].version: no version of dependency "config-server" matches "9.x" on cflinuxfs4 (available: 1.0.0)',
       SUPPLY_FAILED,
     ]);
   });
@@ -100,7 +100,7 @@ describe('failure paths in the staging log', () => {
     const result = await stageTutorial({ dependencies: [tampered] });
     const tail = await failureTail(result, 3);
     expect(tail[0]).toMatch(
-      /^\*\*ERROR\*\* config-server 1\.0\.0: dependency sha256 mismatch: expected 0{64} actual [0-9a-f]{64}$/,
+      /^ {7}\*\*ERROR\*\* config-server 1\.0\.0: dependency sha256 mismatch: expected 0{64} actual [0-9a-f]{64}$/,
     );
     expect(tail[2]).toBe(SUPPLY_FAILED);
     expect(result.outcome.log.join('\n')).not.toContain('s3cretpw');
@@ -114,7 +114,7 @@ describe('failure paths in the staging log', () => {
     const result = await stageTutorial({ dependencies: [missing] });
     const tail = await failureTail(result, 1);
     expect(tail).toEqual([SUPPLY_FAILED]);
-    const error = result.outcome.log.find((l) => l.startsWith('**ERROR**'));
+    const error = result.outcome.log.find((l) => l.startsWith('       **ERROR**'));
     expect(error).toMatch(/404/);
     expect(result.outcome.log.join('\n')).not.toContain('s3cretpw');
   });

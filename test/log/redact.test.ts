@@ -16,7 +16,7 @@ describe('redaction', () => {
 
   it('applies to every logger line, debug included', () => {
     const lines: string[] = [];
-    const log = new Logger({ write: (t) => void lines.push(t) }, undefined, true);
+    const log = new Logger({ write: (t) => void lines.push(t) }, true);
     log.addSecret('hunter22');
     log.header('from https://u:hunter22@h/x');
     log.detail('pw hunter22');
@@ -27,9 +27,9 @@ describe('redaction', () => {
     expect(lines).toEqual([
       '-----> from https://***@h/x\n',
       '       pw ***\n',
-      '**WARNING** ***\n',
-      '**ERROR** ***\n',
-      'DEBUG: ***\n',
+      '       **WARNING** ***\n',
+      '       **ERROR** ***\n',
+      '       DEBUG: ***\n',
     ]);
   });
 
@@ -76,7 +76,9 @@ describe('log lines the app cannot forge', () => {
     const lines: string[] = [];
     const log = new Logger({ write: (t) => void lines.push(t) });
     log.error('sidecars.yml: bad key "a\n-----> Installed\r\x1b[2K"');
-    expect(lines).toEqual(['**ERROR** sidecars.yml: bad key "a\n       -----> Installed\\r\\x1b[2K"\n']);
+    expect(lines).toEqual([
+      '       **ERROR** sidecars.yml: bad key "a\n       -----> Installed\\r\\x1b[2K"\n',
+    ]);
   });
 });
 

@@ -252,7 +252,7 @@ describe('package.sh --cached', () => {
       '--mirror',
       `${server.url}/slow`,
     ]);
-    expect(result.stdout).toMatch(/\n {9}node 22\.23\.1: \d+ B of \d+ B \(100%\)\n/);
+    expect(result.stdout).toMatch(/\n {7}node 22\.23\.1: \d+ B of \d+ B \(100%\), [\d.]+ (B|KB|MB)\/s\n/);
   });
 
   it('packages every stack’s dependencies with --any-stack, keeping cf_stacks', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { checkLaunchYml } from '../../src/packaging/check-launch.js';
-import { downloadProgress } from '../../src/packaging/download-progress.js';
+import { downloadProgress } from '../../src/dependencies/download-progress.js';
 import { parsePackageArgs } from '../../src/packaging/package-args.js';
 
 describe('parsePackageArgs', () => {
@@ -65,7 +65,7 @@ describe('parsePackageArgs', () => {
 });
 
 describe('downloadProgress', () => {
-  it('prints at most one line per interval, with the share of the total when known', () => {
+  it('prints at most one line per interval, with the share of the total when known and the rate', () => {
     let now = 0;
     const lines: string[] = [];
     const report = downloadProgress('node 22.23.1', (l) => lines.push(l), {
@@ -79,7 +79,10 @@ describe('downloadProgress', () => {
     report(2 * 1024 * 1024, 4 * 1024 * 1024);
     now = 5000;
     report(3 * 1024 * 1024, undefined);
-    expect(lines).toEqual(['  node 22.23.1: 1.0 MB of 4.0 MB (25%)', '  node 22.23.1: 3.0 MB']);
+    expect(lines).toEqual([
+      'node 22.23.1: 1.0 MB of 4.0 MB (25%), 409.6 KB/s',
+      'node 22.23.1: 3.0 MB, 614.4 KB/s',
+    ]);
   });
 });
 

@@ -74,7 +74,7 @@ describe('failure cases', () => {
       `sidecars:\n  - name: cs\n    uri: ${sidecarUri}\n    sha256: ${wrong}\n    command: ./config-server\n    memory: 64M\n`,
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`dependency sha256 mismatch: expected ${wrong} actual ${sidecarSha}`);
+    expect(result.stdout).toContain(`dependency sha256 mismatch: expected ${wrong} actual ${sidecarSha}`);
     expect(result.all).not.toMatch(/\n\s+at /);
     expect(await listTree(join(dirs.depsDir, '0'))).toEqual([]);
     expect((await listTree(join(dirs.cacheDir, 'dependencies'))).filter((p) => !p.includes('node'))).toEqual(
@@ -87,8 +87,8 @@ describe('failure cases', () => {
       'sidecars:\n  - name: cs\n    dependency: config-server\n    command: ./config-server\n    memory: lots\n',
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** sidecars.yml:5: sidecars[0].memory: "lots" is not a size like 256M',
+    expect(result.stdout).toContain(
+      '       **ERROR** sidecars.yml:5: sidecars[0].memory: "lots" is not a size like 256M',
     );
     expect(await listTree(join(dirs.depsDir, '0'))).toEqual([]);
   });
@@ -98,7 +98,7 @@ describe('failure cases', () => {
       'sidecars:\n  - name: cs\n    dependency: config-server\n    command: ./config-server\n',
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('sidecars.yml:2: sidecars[0].memory: is missing');
+    expect(result.stdout).toContain('sidecars.yml:2: sidecars[0].memory: is missing');
     expect(result.stdout + result.stderr).toMatch(/Java buildpack sizes the JVM to the whole container/);
   });
 
@@ -107,7 +107,7 @@ describe('failure cases', () => {
       'sidecars:\n  - name: cs\n    dependency: config-server\n    version: 2.x\n    command: ./config-server\n    memory: 64M\n',
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
+    expect(result.stdout).toContain(
       'no version of dependency "config-server" matches "2.x" on cflinuxfs4 (available: 1.0.0)',
     );
   });
@@ -118,7 +118,7 @@ describe('failure cases', () => {
       `sidecars:\n  - name: cs\n    uri: ${server.url.replace('http://', 'http://user:hunter22@')}/missing/agent.tgz?token=abc123\n    sha256: ${sidecarSha}\n    command: ./agent\n    memory: 64M\n`,
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
+    expect(result.stdout).toMatch(
       /could not download sidecar "cs" from http:\/\/\*\*\*@127\.0\.0\.1:\d+\/missing\/agent\.tgz\?token=\*\*\*: HTTP 404/,
     );
     expect(result.all).not.toContain('hunter22');
@@ -139,8 +139,8 @@ describe('failure cases', () => {
     const dirs = await stagingDirs(join(FIXTURES, 'apps', 'config-server-app'));
     const result = await runPhase(tampered, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      `**ERROR** config-server 1.0.1: dependency sha256 mismatch: expected ${wrong} actual ${sidecar.sha256}`,
+    expect(result.stdout).toContain(
+      `       **ERROR** config-server 1.0.1: dependency sha256 mismatch: expected ${wrong} actual ${sidecar.sha256}`,
     );
     expect(await leftovers(dirs)).toEqual([]);
   });
@@ -188,7 +188,7 @@ describe('failure cases', () => {
     );
     const { dirs, result } = await stageWith(uriSidecar(`${server.url}${path}`));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toMatch(message);
     expect(await leftovers(dirs)).toEqual([]);
 
     server.route(path, (_req, res) => void res.writeHead(200).end(sidecarBody));
@@ -236,7 +236,7 @@ describe('failure cases', () => {
       NODE_EXTRA_CA_CERTS: cert.certPath,
     });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
+    expect(result.stdout).toMatch(
       /\*\*ERROR\*\* could not download sidecar "cs" from https:\/\/127\.0\.0\.1:\d+\/agent\.tgz: refused a redirect from https to plain http \(http:\/\/127\.0\.0\.1:\d+\/sidecars\/config-server-1\.0\.0\.tgz\?sig=\*\*\*\)/,
     );
     expect(result.all).not.toContain('s3cr3t');
@@ -263,8 +263,8 @@ describe('failure cases', () => {
       no_proxy: '127.0.0.1',
     });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      `**ERROR** could not download sidecar "cs" from ${uri}: proxy http://***@127.0.0.1:${closed} refused the connection (ECONNREFUSED)`,
+    expect(result.stdout).toContain(
+      `       **ERROR** could not download sidecar "cs" from ${uri}: proxy http://***@127.0.0.1:${closed} refused the connection (ECONNREFUSED)`,
     );
     expect(result.all).not.toContain('**WARNING** Download');
     expect(result.all).not.toContain('proxy-secret');
@@ -286,8 +286,8 @@ describe('failure cases', () => {
       { cancelSignal: cancel.signal },
     );
     expect(result.exitCode).toBe(143);
-    expect(result.stderr).toContain(
-      '**ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
+    expect(result.stdout).toContain(
+      '       **ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
     );
     expect(await leftovers(dirs)).toEqual([]);
   });
@@ -340,8 +340,8 @@ describe('failure cases', () => {
     );
     expect(cancel.signal.aborted).toBe(true);
     expect(result.exitCode, result.all).toBe(143);
-    expect(result.stderr).toContain(
-      '**ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
+    expect(result.stdout).toContain(
+      '       **ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
     );
     // The download was complete and verified: the cache may keep it for the next staging.
     expect((await leftovers(dirs)).filter((p) => p.startsWith('deps/'))).toEqual([]);
@@ -363,8 +363,8 @@ describe('failure cases', () => {
       env: { SIDECARS_YML: 'sidecars:\n  - name: x\n    dependncy: config-server\n' },
     });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** $SIDECARS_YML:3: sidecars[0].dependncy: unknown key; did you mean "dependency"?',
+    expect(result.stdout).toContain(
+      '       **ERROR** $SIDECARS_YML:3: sidecars[0].dependncy: unknown key; did you mean "dependency"?',
     );
   });
 });

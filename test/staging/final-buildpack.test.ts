@@ -87,7 +87,7 @@ describe('finalize and release', () => {
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
     const result = await runPhase(buildpack, 'finalize', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('**ERROR** Procfile: the app has no start command');
+    expect(result.stdout).toContain('**ERROR** Procfile: the app has no start command');
     expect(result.stdout).toContain('cf push -b sidecar_buildpack -b java_buildpack');
   });
 
@@ -99,7 +99,7 @@ describe('finalize and release', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(
-      "**ERROR** sidecars.yml declares 1 sidecar(s), but Cloud Foundry did not read this buildpack's launch.yml and would start the app without them",
+      "       **ERROR** sidecars.yml declares 1 sidecar(s), but Cloud Foundry did not read this buildpack's launch.yml and would start the app without them",
     );
     expect(result.stderr).toContain('cf push APP -b sidecar_buildpack -b binary_buildpack');
   });

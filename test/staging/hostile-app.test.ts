@@ -35,8 +35,8 @@ describe('a hostile app dir', () => {
     await symlink(outside, join(dirs.buildDir, '.profile.d'));
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** .profile.d: is a symlink: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app',
+    expect(result.stdout).toContain(
+      '       **ERROR** .profile.d: is a symlink: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app',
     );
     noStackTrace(result.all);
     expect(await readFile(join(outside, 'sidecar_buildpack.sh'), 'utf8')).toBe('theirs\n');
@@ -61,8 +61,8 @@ describe('a hostile app dir', () => {
     await symlink(await target(), join(dirs.buildDir, 'sidecars.yml'));
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { APP_TOKEN: SECRET } });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** sidecars.yml: is a symlink that leads outside the app (or nowhere): it is not read',
+    expect(result.stdout).toContain(
+      '       **ERROR** sidecars.yml: is a symlink that leads outside the app (or nowhere): it is not read',
     );
     expect(result.all).not.toContain(SECRET);
     noStackTrace(result.all);
@@ -85,7 +85,7 @@ describe('a hostile app dir', () => {
     await execa('mkfifo', [join(dirs.buildDir, 'sidecars.yml')]);
     const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(supply.exitCode).toBe(1);
-    expect(supply.stderr).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
+    expect(supply.stdout).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
     const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
     expect(detect.exitCode).toBe(1);
   }, 60_000);
@@ -97,8 +97,8 @@ describe('a hostile app dir', () => {
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), text);
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      `**ERROR** sidecars.yml: is ${text.length} bytes; at most 65536 are read`,
+    expect(result.stdout).toContain(
+      `       **ERROR** sidecars.yml: is ${text.length} bytes; at most 65536 are read`,
     );
   });
 });
@@ -146,8 +146,8 @@ describe('download settings', () => {
     const dirs = await stagingDirs(APP);
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { [name]: value } });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      `**ERROR** $${name}: ${JSON.stringify(value)} is not a number of seconds from 1 to ${max}`,
+    expect(result.stdout).toContain(
+      `       **ERROR** $${name}: ${JSON.stringify(value)} is not a number of seconds from 1 to ${max}`,
     );
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });
@@ -167,7 +167,7 @@ describe('an artifact without the command it is run with', () => {
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain(
-      '**WARNING** agent: its command starts with ./bin/agent, which the artifact (installed as one file, agent) does not hold: the sidecar will fail at launch unless something creates it first',
+      '       **WARNING** agent: its command starts with ./bin/agent, which the artifact (installed as one file, agent) does not hold: the sidecar will fail at launch unless something creates it first',
     );
   });
 });

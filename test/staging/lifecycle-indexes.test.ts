@@ -38,7 +38,7 @@ describe('ten or more buildpacks', () => {
       'INDEX 09 is zero-padded (10 or more buildpacks): launch.yml is written to deps/9 too, where the lifecycle reads it',
     );
     expect(result.stdout).toContain(
-      '**WARNING** deps/03/launch.yml: the Cloud Foundry lifecycle never reads these with 10 or more buildpacks',
+      '       **WARNING** deps/03/launch.yml: the Cloud Foundry lifecycle never reads these with 10 or more buildpacks',
     );
   });
 

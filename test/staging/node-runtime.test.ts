@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
@@ -74,7 +74,7 @@ describe('node runtime bootstrap', () => {
     const dirs = await stagingDirs(APP);
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(
+    expect(result.stdout).toMatch(
       /\*\*ERROR\*\* node 22\.23\.1 from http:\/\/127\.0\.0\.1:\d+\/node\/\S+: dependency sha256 mismatch: expected c{64} actual [0-9a-f]{64}/,
     );
     expect(result.stdout).not.toContain('Using Node.js');
@@ -99,12 +99,12 @@ describe('node runtime bootstrap', () => {
     });
     const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** sidecar_buildpack found no Node.js runtime to stage with. Tried:',
+    expect(result.stdout).toContain(
+      '       **ERROR** sidecar_buildpack found no Node.js runtime to stage with. Tried:',
     );
-    expect(result.stderr).toContain('- offline file: not packaged');
-    expect(result.stderr).toMatch(/- download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404/);
-    expect(result.stderr).toContain('- node on PATH: none');
+    expect(result.stdout).toContain('- offline file: not packaged');
+    expect(result.stdout).toMatch(/- download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404/);
+    expect(result.stdout).toContain('- node on PATH: none');
   });
 
   it('picks the highest node version listed for the stack, comparing versions as numbers', async () => {
@@ -130,7 +130,7 @@ describe('node runtime bootstrap', () => {
     const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(supply.exitCode, supply.all).toBe(0);
     expect(supply.stdout).toMatch(
-      /^-----> Sidecar Buildpack \S+\n {7}No sidecars\.yml or \$SIDECARS_YML; nothing to install$/,
+      /^-----> Sidecar Buildpack version \S+\n {7}No sidecars\.yml or \$SIDECARS_YML; nothing to install$/,
     );
     expect(server.hits('/never-fetched')).toEqual([]);
   });
@@ -171,8 +171,8 @@ describe('node runtime bootstrap', () => {
     const dirs = await stagingDirsNeedingNode();
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { cancelSignal: cancel.signal });
     expect(result.exitCode).toBe(143);
-    expect(result.stderr).toContain(
-      '**ERROR** staging was interrupted by SIGTERM; its partial downloads were removed',
+    expect(result.stdout).toContain(
+      '       **ERROR** staging was interrupted by SIGTERM; its partial downloads were removed',
     );
     expect(await readdir(join(dirs.cacheDir, 'sidecar_buildpack', 'node'))).toEqual([]);
   });
@@ -184,5 +184,88 @@ describe('node runtime bootstrap', () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toBe('sidecar');
     expect(result.stderr).toContain('Using Node.js 22.23.1 for staging');
+  });
+});
+
+describe('the staging log in libbuildpack format', () => {
+  /** Serves `bytes` at `path`: the first 100 bytes, a pause, then the rest. */
+  function serveSlowly(path: string, bytes: Buffer, pauseMs: number): void {
+    server.route(path, async (_req, res) => {
+      res.writeHead(200, { 'content-length': bytes.length });
+      res.write(bytes.subarray(0, 100));
+      await new Promise((r) => setTimeout(r, pauseMs));
+      res.end(bytes.subarray(100));
+    });
+  }
+
+  it('starts with the buildpack line, names each transfer, and shows a slow download progressing, all on stdout', async () => {
+    const node = await makeNodeRuntimeTarball();
+    const sidecar = await serveFixtureSidecar(server);
+    serveSlowly('/slow/node.tgz', await readFile(node.path), 2600);
+    serveSlowly('/slow/config-server.tgz', await readFile(sidecar.path), 2600);
+    const buildpack = await makeTestBuildpack({
+      dependencies: [
+        {
+          name: 'node',
+          version: '22.23.1',
+          uri: `${server.url}/slow/node.tgz`,
+          sha256: node.sha256,
+          cf_stacks: ['cflinuxfs4'],
+        },
+        { ...sidecar, uri: `${server.url}/slow/config-server.tgz` },
+      ],
+    });
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)), {
+      env: { SIDECAR_PROGRESS_INTERVAL: '1' },
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      '-----> Sidecar Buildpack version 0.1.0',
+      '-----> Installing Node.js 22.23.1 for staging',
+      `       Download [${server.url}/slow/node.tgz]`,
+    ]);
+    expect(result.stdout).toMatch(/\n {7}node 22\.23\.1: \d+ B of \d+ B \(\d+%\), \d+ B\/s\n/);
+    expect(result.stdout).toContain(`\n       Download [${server.url}/slow/config-server.tgz]\n`);
+    expect(result.stdout).toMatch(/\n {7}config-server 1\.0\.0: \d+ B of \d+ B \(\d+%\), [\d.]+ (B|KB)\/s\n/);
+    expect(result.stderr).toBe('');
+  });
+
+  it('names the packaged file it copies from an offline zip', async () => {
+    const sidecar = await serveFixtureSidecar(server);
+    const file = `dependencies/${createHash('md5').update(sidecar.uri).digest('hex')}/${basename(sidecar.path)}`;
+    const buildpack = await makeTestBuildpack({
+      node: { server },
+      dependencies: [{ ...sidecar, uri: 'https://deps.invalid/config-server-1.0.0.tgz', file }],
+    });
+    await mkdir(join(buildpack, dirname(file)), { recursive: true });
+    await copyFile(sidecar.path, join(buildpack, file));
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)));
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(`\n       Copy [${file}]\n`);
+  });
+
+  it('puts ERROR lines on stdout at 7 spaces, with no stack under BP_DEBUG', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars:\n  - name: x\n    memory: lots\n');
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { BP_DEBUG: '1' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/^ {7}\*\*ERROR\*\* sidecars\.yml:\d+: /m);
+    expect(result.stdout).toContain('       DEBUG: ');
+    expect(result.all).not.toMatch(/\n\s+at /);
+    expect(result.stderr).toBe('');
+  });
+
+  it('says which stacks it supports when the app is on another', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)), {
+      env: { CF_STACK: 'cflinuxfs3' },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      '       **ERROR** This buildpack does not support the stack cflinuxfs3; it supports: cflinuxfs4',
+    );
+    expect(result.stdout).not.toContain('found no Node.js runtime');
   });
 });

@@ -123,7 +123,7 @@ describe('run-time features staged by bin/supply', () => {
     const { result } = await stage(sidecarsYml(await freePort(), '400M'));
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
-      "**WARNING** The sidecars of process type web reserve 400M of at most 1G: a JVM would get less than 624M, below the 725M a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give web at least 1125M: `cf scale APP -m 1125M` or `memory:` in manifest.yml, or lower the sidecars' memory.",
+      "       **WARNING** The sidecars of process type web reserve 400M of at most 1G: a JVM would get less than 624M, below the 725M a typical app needs (Java memory calculator: 250 threads, 15,000 classes, 128M heap). Give web at least 1125M: `cf scale APP -m 1125M` or `memory:` in manifest.yml, or lower the sidecars' memory.",
     );
   });
 });
@@ -137,8 +137,8 @@ describe('failure cases', () => {
     );
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(
-      '**ERROR** sidecars.yml:6: sidecars[0].stop.grace: "15s" is not between 1s and 9s',
+    expect(result.stdout).toContain(
+      '       **ERROR** sidecars.yml:6: sidecars[0].stop.grace: "15s" is not between 1s and 9s',
     );
     expect(result.stdout + result.stderr).toContain(
       'Cloud Foundry kills every process of the container 10 s after SIGTERM',
