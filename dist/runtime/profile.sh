@@ -21,8 +21,9 @@
 #
 # How a launch is told apart (cf-contract sections 3, 4):
 #   no "process_type" in VCAP_APPLICATION          -> a task (tasks run no sidecars): skip
-#   $2 starts with `cd "$DEPS_DIR/<i>/sidecars/`   -> one of our sidecars (the command shape
-#                                                     the staging core writes): skip
+#   $2 starts with `cd "$DEPS_DIR/<i>/sidecars/`   -> one of our sidecars (the command shapes
+#   or `cd "$DEPS_DIR/../app" && `                    the staging core writes; the second is a
+#                                                     sidecar in the app's files): skip
 #   $2 is the exact command of a sidecar another   -> that buildpack's sidecar: skip
 #   buildpack's launch.yml declares (those before
 #   this one: other-sidecars.cmd, from staging;
@@ -59,7 +60,7 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
     process_type=${BASH_REMATCH[1]}
     # The literal text `$DEPS_DIR`, unexpanded, is what the staging core writes.
     # shellcheck disable=SC2016
-    if [[ $command == 'cd "$DEPS_DIR/'*'/sidecars/'* ]]; then
+    if [[ $command == 'cd "$DEPS_DIR/'*'/sidecars/'* || $command == 'cd "$DEPS_DIR/../app" && '* ]]; then
       echo "$prefix a sidecar's launch in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
       return 0
     fi

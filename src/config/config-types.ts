@@ -27,7 +27,15 @@ export interface UriSource {
   sha256: string;
 }
 
-export type SidecarSource = DependencySource | UriSource;
+/**
+ * A sidecar the app brings in its own files, as Cloud Foundry's manifest `sidecars:` are: its
+ * command runs from the app dir (e.g. `./config-server`); nothing is fetched.
+ */
+export interface AppFilesSource {
+  kind: 'app';
+}
+
+export type SidecarSource = DependencySource | UriSource | AppFilesSource;
 
 export interface SidecarConfig {
   /** Unique per app; becomes launch.yml `type` and the install dir name. */

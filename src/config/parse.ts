@@ -103,6 +103,14 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
   if (source.kind === 'uri' && command === undefined) {
     src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
   }
+  if (source.kind === 'app' && command === undefined) {
+    src.fail(
+      node,
+      at('command'),
+      'is missing: a sidecar without "dependency" or "uri" runs from the app\'s files and needs a command, e.g. ./config-server',
+      'Give the command that starts it from the app dir, or name a "dependency" of the buildpack or a "uri" with "sha256".',
+    );
+  }
 
   return {
     name,
@@ -177,11 +185,15 @@ function parseSource(
       src.fail(shaNode, at('sha256'), `${JSON.stringify(sha256)} is not a sha256 (64 hex characters)`);
     return { kind: 'uri', uri: text, sha256 };
   }
-  return src.fail(
-    node,
-    path,
-    'needs either "dependency" (from the buildpack manifest) or "uri" with "sha256"',
-  );
+  // Neither: the sidecar is in the app's files, as a manifest `sidecars:` entry is.
+  for (const key of ['sha256', 'version'])
+    if (fields.has(key))
+      src.fail(
+        fields.get(key),
+        at(key),
+        `only goes with ${key === 'sha256' ? '"uri"' : '"dependency"'}; without either the sidecar runs from the app's files`,
+      );
+  return { kind: 'app' };
 }
 
 function parseCommand(src: YamlSource, node: Node | null, key: string): string {

@@ -18,6 +18,8 @@ export interface SidecarLaunch {
   env: Record<string, string>;
   /** health:, stop:, credentials: make the command run under supervise.sh. */
   runtime?: SidecarRuntimeOptions;
+  /** Runs from the app dir ($HOME at launch) instead of an install dir: an app-files sidecar. */
+  fromApp?: boolean;
 }
 
 /** Install dir of a sidecar, relative to DEPS_DIR. */
@@ -25,9 +27,19 @@ export function sidecarDir(depsIdx: string, name: string): string {
   return `${depsIdx}/sidecars/${name}`;
 }
 
-/** `cd "$DEPS_DIR/0/sidecars/otel" && export K='v' && ./otelcol ...` */
+/** The app dir at launch, /home/vcap/app, named through DEPS_DIR (sidecarCommand). */
+export const APP_DIR_AT_LAUNCH = '"$DEPS_DIR/../app"';
+
+/**
+ * `cd "$DEPS_DIR/0/sidecars/otel" && export K='v' && ./otelcol ...`, or
+ * `cd "$DEPS_DIR/../app" && ...` for a sidecar in the app's files. Both shapes start with
+ * `cd "$DEPS_DIR/`, which only this buildpack writes: profile.sh tells our sidecars' launches
+ * from the app's by it (an app's own command may well start with `cd "$HOME"`).
+ */
 export function sidecarCommand(depsIdx: string, sidecar: SidecarLaunch): string {
-  const parts = [`cd "$DEPS_DIR/${sidecarDir(depsIdx, sidecar.name)}"`];
+  const parts = [
+    sidecar.fromApp ? `cd ${APP_DIR_AT_LAUNCH}` : `cd "$DEPS_DIR/${sidecarDir(depsIdx, sidecar.name)}"`,
+  ];
   const names = Object.keys(sidecar.env).sort();
   if (names.length > 0)
     parts.push(`export ${names.map((k) => `${k}=${shellQuote(sidecar.env[k] as string)}`).join(' ')}`);

@@ -13,9 +13,10 @@ import { MAX_COMMAND_LENGTH } from '../config/cc-rules.js';
 import { sidecarCommand, type SidecarLaunch } from '../launch/launch-config.js';
 
 export interface SidecarPlan extends SidecarLaunch {
-  /** The manifest dependency's version, or `-` for a uri sidecar. */
+  /** The manifest dependency's version, or `-` for a uri or app-files sidecar. */
   version: string;
-  artifact: ArtifactSpec;
+  /** What to fetch; undefined for a sidecar in the app's files. */
+  artifact?: ArtifactSpec;
   /** File name for a bare-binary artifact. */
   binaryName: string;
 }
@@ -60,7 +61,7 @@ function planOne(
   };
 
   let version = '-';
-  let artifact: ArtifactSpec;
+  let artifact: ArtifactSpec | undefined;
   let defaults: {
     command?: string;
     memoryMb?: number;
@@ -97,7 +98,7 @@ function planOne(
         ...(d.env ? { env: d.env } : {}),
       };
     }
-  } else {
+  } else if (sidecar.source.kind === 'uri') {
     artifact = { uri: sidecar.source.uri, sha256: sidecar.source.sha256, label: `sidecar "${sidecar.name}"` };
   }
 
@@ -125,8 +126,8 @@ function planOne(
     env: { ...(defaults.env ?? {}), ...sidecar.env },
     ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
     version,
-    artifact,
-    binaryName: artifactFileName(artifact.uri),
+    ...(artifact ? { artifact } : { fromApp: true }),
+    binaryName: artifact ? artifactFileName(artifact.uri) : '',
   };
   // Cloud Controller limits the command it is given, which is the user's command with the
   // install dir and the env exports in front: check that one, before anything is downloaded.

@@ -13,7 +13,14 @@ import { formatBytes } from '../log/format-bytes.js';
 import { urlSecrets } from '../log/redact.js';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact, removeStaleUnpacking } from '../archive/extract.js';
-import { obtainArtifact, pruneCache, type Artifact, type ArtifactSource } from '../dependencies/cache.js';
+import {
+  obtainArtifact,
+  pruneCache,
+  type Artifact,
+  type ArtifactSource,
+  type ArtifactSpec,
+} from '../dependencies/cache.js';
+import { prepareAppCommand } from '../fs/app-command.js';
 import { loadManifest } from '../dependencies/manifest.js';
 import { buildLaunchYml, sidecarDir } from '../launch/launch-config.js';
 import { launchYmlCopyNote, writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
@@ -32,7 +39,8 @@ import type { RuntimeJson } from '../runtime/runtime-types.js';
 
 export interface InstalledSidecar {
   plan: SidecarPlan;
-  source: ArtifactSource;
+  /** Where its files came from; `app` for a sidecar in the app's own files. */
+  source: ArtifactSource | 'app';
   downloadedBytes: number;
 }
 
@@ -40,10 +48,11 @@ export interface SupplyResult {
   sidecars: InstalledSidecar[];
 }
 
-const SOURCE_LABEL: Record<ArtifactSource, string> = {
+const SOURCE_LABEL: Record<ArtifactSource | 'app', string> = {
   offline: 'offline',
   cache: 'cache',
   download: 'download',
+  app: 'app files',
 };
 
 export async function supply(ctx: StagingContext): Promise<SupplyResult> {
@@ -68,8 +77,6 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const manifest = await loadManifest(ctx.buildpack.dir);
   const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);
-  for (const { name, artifact } of plan.sidecars)
-    log.debug(`${name}: ${artifact.label} from ${artifact.file ?? artifact.uri}, sha256 ${artifact.sha256}`);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
   const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };
@@ -81,7 +88,12 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   try {
     for (const sidecar of plan.sidecars) {
       log.header(`Installing sidecar ${sidecar.name}${sidecar.version === '-' ? '' : ` ${sidecar.version}`}`);
-      const artifact = await fetchSidecar(ctx, sidecar);
+      if (!sidecar.artifact) {
+        await checkAppFilesSidecar(ctx, sidecar);
+        installed.push({ plan: sidecar, source: 'app', downloadedBytes: 0 });
+        continue;
+      }
+      const artifact = await fetchSidecar(ctx, sidecar, sidecar.artifact);
       ctx.signal?.throwIfAborted();
       if (artifact.source !== 'offline') used.push(artifact.path);
       const dest = join(ctx.depsDir, sidecarDir(ctx.depsIdx, sidecar.name));
@@ -146,8 +158,28 @@ function logRuntime(ctx: StagingContext, runtime: RuntimeJson): void {
   for (const warning of advice.warnings) log.warning(warning);
 }
 
-async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<Artifact> {
-  const artifact = await obtainArtifact(sidecar.artifact, {
+/**
+ * A sidecar in the app's files: nothing to fetch; the executable its command starts must be in
+ * the app, and is made executable. A missing one is a warning, not a failure, as a later
+ * buildpack may still build it (a Go app's sidecar compiled by the Go buildpack).
+ */
+async function checkAppFilesSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<void> {
+  const check = await prepareAppCommand(ctx.buildDir, sidecar.command);
+  const { log } = ctx;
+  log.detail(`Runs from the app's files: ${sidecar.command.length > 80 ? sidecar.command.slice(0, 77) + '...' : sidecar.command}`);
+  if (check.status === 'ready') log.detail(`${check.file} is in the app and executable`);
+  else if (check.status === 'missing')
+    log.warning(
+      `${sidecar.name}: its command starts with ${check.file}, which is not in the app: push it with the app (or let a later buildpack build it), or the sidecar fails at launch`,
+    );
+  else if (check.status === 'outside')
+    log.warning(`${sidecar.name}: ${check.file} is a link that leads outside the app; it was left as it is`);
+  else if (check.status === 'not-a-file')
+    log.warning(`${sidecar.name}: ${check.file} is not a regular file, so it cannot be run`);
+}
+
+async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan, spec: ArtifactSpec): Promise<Artifact> {
+  const artifact = await obtainArtifact(spec, {
     buildpackDir: ctx.buildpack.dir,
     cacheDir: ctx.cacheDir,
     transport: ctx.transport,
@@ -158,8 +190,8 @@ async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<
     cache: 'from the staging cache',
     download: `downloaded (${formatBytes(artifact.downloadedBytes)})`,
   }[artifact.source];
-  ctx.log.detail(`${sidecar.artifact.label}: ${how}, sha256 verified`);
-  ctx.log.debug(`${sidecar.artifact.label}: uri ${sidecar.artifact.uri}, sha256 ${sidecar.artifact.sha256}`);
+  ctx.log.detail(`${spec.label}: ${how}, sha256 verified`);
+  ctx.log.debug(`${spec.label}: uri ${spec.uri}, sha256 ${spec.sha256}`);
   return artifact;
 }
 

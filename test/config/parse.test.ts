@@ -62,6 +62,22 @@ describe('parseSidecarsDocument', () => {
     ]);
   });
 
+  it('reads an app manifest sidecars: entry unchanged as a sidecar in the app files', () => {
+    const doc =
+      "sidecars:\n- name: config-server\n  process_types: [ 'web' ]\n  command: ./config-server\n  memory: 256MB\n";
+    expect(parseSidecarsDocument(doc, 'sidecars.yml').sidecars).toEqual([
+      {
+        name: 'config-server',
+        source: { kind: 'app' },
+        command: './config-server',
+        processTypes: ['web'],
+        memoryMb: 256,
+        env: {},
+        origin: { file: 'sidecars.yml', line: 2 },
+      },
+    ]);
+  });
+
   it('accepts an empty document', () => {
     expect(parseSidecarsDocument('', 'sidecars.yml')).toEqual({ sidecars: [] });
   });
@@ -115,7 +131,16 @@ describe('parseSidecarsDocument', () => {
         `sidecars:\n  - name: a\n    dependency: x\n    uri: https://e.com/a\n`,
         'cannot be combined with "dependency"',
       ],
-      ['no source', 'sidecars:\n  - name: a\n    command: ./a\n', 'needs either "dependency"'],
+      [
+        'an app-files sidecar without a command',
+        'sidecars:\n  - name: a\n    memory: 64M\n',
+        'sidecars[0].command: is missing: a sidecar without "dependency" or "uri" runs from the app\'s files',
+      ],
+      [
+        'a sha256 without a uri',
+        'sidecars:\n  - name: a\n    command: ./a\n    sha256: abc\n',
+        'sidecars[0].sha256: only goes with "uri"',
+      ],
       [
         'uri without sha256',
         'sidecars:\n  - name: a\n    uri: https://e.com/a\n    command: ./a\n',

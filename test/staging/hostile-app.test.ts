@@ -28,6 +28,26 @@ afterAll(() => server.close());
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
 describe('a hostile app dir', () => {
+  it('never makes a file outside the app executable through an app-files sidecar command', async () => {
+    const dirs = await stagingDirs();
+    const outside = join(await tempDir('outside-'), 'theirs');
+    await writeFile(outside, 'not yours\n', { mode: 0o600 });
+    await symlink(outside, join(dirs.buildDir, 'agent'));
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      'sidecars:\n  - name: agent\n    command: ./agent\n    memory: 32M\n  - name: gone\n    command: ./bin/gone --flag\n    memory: 32M\n',
+    );
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    expect((await lstat(outside)).mode & 0o777).toBe(0o600);
+    expect(result.stdout).toContain(
+      '       **WARNING** agent: ./agent is a link that leads outside the app; it was left as it is',
+    );
+    expect(result.stdout).toContain(
+      '       **WARNING** gone: its command starts with ./bin/gone, which is not in the app',
+    );
+  });
+
   it('refuses a symlinked .profile.d before writing anything, and leaves its target alone', async () => {
     const dirs = await stagingDirs(APP);
     const outside = await tempDir('outside-');
