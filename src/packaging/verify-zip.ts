@@ -8,7 +8,7 @@
  * connections, and when the machine allows it (`unshare -n`) staging also runs in an empty network
  * namespace, so no connection can leave at all. Staging must succeed and the trap must stay at 0.
  */
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -41,7 +41,8 @@ export interface VerifyRequest {
   timeoutMs?: number;
 }
 
-export type Isolation = 'network namespace + proxy trap' | 'proxy trap' | 'none (online)';
+export type Isolation =
+  'network namespace + proxy trap' | 'proxy trap' | 'allowed (an online zip downloads its dependencies)';
 
 export interface VerifyResult {
   offline: boolean;
@@ -55,6 +56,12 @@ export interface VerifyResult {
 }
 
 export async function verifyZip(request: VerifyRequest, log: Logger): Promise<VerifyResult> {
+  await mustExist(request.zip, 'file', 'Give the path of a zip that scripts/package.sh wrote.');
+  await mustExist(
+    request.app,
+    'directory',
+    'Give an app directory with a sidecars.yml, or leave --app out for the sample app.',
+  );
   const work = await mkdtemp(join(tmpdir(), 'sidecar-verify-'));
   try {
     const buildpack = join(work, 'buildpack');
@@ -90,7 +97,7 @@ export async function verifyZip(request: VerifyRequest, log: Logger): Promise<Ve
     try {
       const isolate = offline && request.isolateNetwork !== false && (await canUnshareNetwork());
       const isolation: Isolation = !offline
-        ? 'none (online)'
+        ? 'allowed (an online zip downloads its dependencies)'
         : isolate
           ? 'network namespace + proxy trap'
           : 'proxy trap';
@@ -167,4 +174,12 @@ async function canUnshareNetwork(): Promise<boolean> {
 
 function notABuildpack(zip: string): never {
   throw new UserError(`${zip} has no manifest.yml at its root: not a buildpack zip`);
+}
+
+/** A missing zip or app is the caller's typo: one ERROR line, not an ENOENT from deep inside. */
+async function mustExist(path: string, kind: 'file' | 'directory', hint: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new UserError(`no such ${kind}`, { file: path, hint });
+  if (kind === 'file' ? !info.isFile() : !info.isDirectory())
+    throw new UserError(`is not a ${kind}`, { file: path, hint });
 }

@@ -166,7 +166,9 @@ function logRuntime(ctx: StagingContext, runtime: RuntimeJson): void {
 async function checkAppFilesSidecar(ctx: StagingContext, sidecar: SidecarPlan): Promise<void> {
   const check = await prepareAppCommand(ctx.buildDir, sidecar.command);
   const { log } = ctx;
-  log.detail(`Runs from the app's files: ${sidecar.command.length > 80 ? sidecar.command.slice(0, 77) + '...' : sidecar.command}`);
+  log.detail(
+    `Runs from the app's files: ${sidecar.command.length > 80 ? sidecar.command.slice(0, 77) + '...' : sidecar.command}`,
+  );
   if (check.status === 'ready') log.detail(`${check.file} is in the app and executable`);
   else if (check.status === 'missing')
     log.warning(
@@ -178,7 +180,11 @@ async function checkAppFilesSidecar(ctx: StagingContext, sidecar: SidecarPlan): 
     log.warning(`${sidecar.name}: ${check.file} is not a regular file, so it cannot be run`);
 }
 
-async function fetchSidecar(ctx: StagingContext, sidecar: SidecarPlan, spec: ArtifactSpec): Promise<Artifact> {
+async function fetchSidecar(
+  ctx: StagingContext,
+  sidecar: SidecarPlan,
+  spec: ArtifactSpec,
+): Promise<Artifact> {
   const artifact = await obtainArtifact(spec, {
     buildpackDir: ctx.buildpack.dir,
     cacheDir: ctx.cacheDir,

@@ -296,6 +296,7 @@ describe('package.sh (online)', () => {
     const result = await packageSh(['--verify', zip]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain('network allowed, no node on PATH');
+    expect(result.stdout).toContain('Network: allowed (an online zip downloads its dependencies)');
     expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (downloaded, sha256 verified)');
     expect(server.hits('/node/').length).toBe(nodeHits + 1);
   });
@@ -342,6 +343,21 @@ describe('verifyZip without a network namespace', () => {
 
 describe('failure cases', () => {
   const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+  it('names a missing zip or app dir of --verify in one line', async () => {
+    const missingZip = await packageSh(['--verify', '/nonexistent/sidecar_buildpack-v1.zip']);
+    expect(missingZip.exitCode).toBe(1);
+    expect(missingZip.stderr.trimEnd()).toBe(
+      '       **ERROR** /nonexistent/sidecar_buildpack-v1.zip: no such file',
+    );
+    const zip = join(await tempDir('z-'), 'a.zip');
+    await writeFile(zip, 'x');
+    const missingApp = await packageSh(['--verify', zip, '--app', '/nonexistent/app']);
+    expect(missingApp.exitCode).toBe(1);
+    expect(missingApp.stderr.trimEnd()).toBe('       **ERROR** /nonexistent/app: no such directory');
+    noStackTrace(missingZip.all + missingApp.all);
+    expect(missingZip.all + missingApp.all).not.toContain('ENOENT');
+  });
 
   it('aborts on a checksum mismatch in the mirror, leaving no zip and no cache entry', async () => {
     const badMirror = await tempDir('bad-mirror-');
