@@ -110,4 +110,28 @@ describe('cf-local command line', () => {
     expect(noWorker.stderr).toMatch(/^cf-local: .*worker/m);
     expect(noWorker.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
+
+  it("stages the README's cf-local example as printed", async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### A local Cloud Foundry: cf-local'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const work = await tempDir('readme-example-');
+    const script = block
+      .split('\n')
+      .filter((line) => !line.startsWith('npm run build') && !line.includes(' run /tmp/my-app'))
+      .join('\n')
+      .replaceAll('/tmp/tutorial', join(work, 'tutorial'))
+      .replaceAll('/tmp/my-app', join(work, 'my-app'));
+    expect(script).toContain('cf-local -- stage');
+    const staged = await execa('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: REPO_ROOT,
+      all: true,
+      reject: false,
+    });
+    expect(staged.exitCode, staged.all).toBe(0);
+    expect(staged.stderr).toContain('cf-local: sidecars: config-server (web, 256M)');
+    expect(JSON.parse(await readFile(join(work, 'my-app', 'result.json'), 'utf8')).sidecars).toEqual([
+      expect.objectContaining({ name: 'config-server', memory: 256 }),
+    ]);
+  }, 120_000);
 });
