@@ -51,6 +51,10 @@ export interface SidecarConfig {
   env: Record<string, string>;
   /** ready:, health:, stop:, credentials: (config/parse-runtime-options.ts). */
   runtime?: SidecarRuntimeOptions;
+  /** `cf_metadata: true`: app, space, org and instance exported at launch (runtime/cf-metadata.sh). */
+  cfMetadata?: boolean;
+  /** `output: errors`: the sidecar's stdout is discarded, its stderr still reaches cf logs. */
+  output?: 'errors';
   origin: Origin;
 }
 

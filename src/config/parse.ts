@@ -21,6 +21,8 @@ export const SIDECAR_KEYS = [
   'process_types',
   'memory',
   'env',
+  'cf_metadata',
+  'output',
   ...RUNTIME_OPTION_KEYS,
 ] as const;
 
@@ -99,6 +101,15 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
 
   const runtime = parseRuntimeOptions(src, fields, path, env);
 
+  const metadataNode = fields.get('cf_metadata');
+  let cfMetadata = false;
+  if (metadataNode !== undefined) {
+    const text = src.scalarText(metadataNode, at('cf_metadata'));
+    if (text !== 'true' && text !== 'false')
+      src.fail(metadataNode, at('cf_metadata'), `${JSON.stringify(text)} is not true or false`);
+    cfMetadata = text === 'true';
+  }
+
   const source = parseSource(src, node, fields, path);
   if (source.kind === 'uri' && command === undefined) {
     src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
@@ -112,6 +123,20 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
     );
   }
 
+  const outputNode = fields.get('output');
+  let output: 'all' | 'errors' = 'all';
+  if (outputNode !== undefined) {
+    const text = src.scalarText(outputNode, at('output'));
+    if (text !== 'all' && text !== 'errors')
+      src.fail(
+        outputNode,
+        at('output'),
+        `${JSON.stringify(text)} is not "all" or "errors"`,
+        'errors: only what the sidecar writes to stderr reaches cf logs; all (the default): stdout too.',
+      );
+    output = text;
+  }
+
   return {
     name,
     source,
@@ -120,6 +145,8 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
     ...(memoryMb !== undefined ? { memoryMb } : {}),
     env,
     ...(Object.keys(runtime).length > 0 ? { runtime } : {}),
+    ...(cfMetadata ? { cfMetadata } : {}),
+    ...(output === 'errors' ? { output } : {}),
     origin: { file: src.file, ...(line ? { line } : {}) },
   };
 }

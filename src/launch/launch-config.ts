@@ -20,6 +20,10 @@ export interface SidecarLaunch {
   runtime?: SidecarRuntimeOptions;
   /** Runs from the app dir ($HOME at launch) instead of an install dir: an app-files sidecar. */
   fromApp?: boolean;
+  /** Source runtime/cf-metadata.sh before the command (OTEL_RESOURCE_ATTRIBUTES, CF_APP_NAME, ...). */
+  cfMetadata?: boolean;
+  /** Discard the command's stdout (`output: errors`): a chatty agent's info lines stay out of cf logs. */
+  stdoutDiscarded?: boolean;
 }
 
 /** Install dir of a sidecar, relative to DEPS_DIR. */
@@ -43,13 +47,22 @@ export function sidecarCommand(depsIdx: string, sidecar: SidecarLaunch): string 
   const names = Object.keys(sidecar.env).sort();
   if (names.length > 0)
     parts.push(`export ${names.map((k) => `${k}=${shellQuote(sidecar.env[k] as string)}`).join(' ')}`);
-  parts.push(needsSupervisor(sidecar.runtime) ? supervisedCommand(depsIdx, sidecar) : sidecar.command);
+  if (sidecar.cfMetadata) parts.push(`source "${runtimeDirAtLaunch(depsIdx)}/cf-metadata.sh"`);
+  parts.push(needsSupervisor(sidecar.runtime) ? supervisedCommand(depsIdx, sidecar) : userCommand(sidecar));
   return parts.join(' && ');
+}
+
+/**
+ * The user's command, with stdout sent to /dev/null for `output: errors`. Under a supervisor the
+ * redirect is inside the command it runs, so the supervisor's own lines still reach cf logs.
+ */
+function userCommand(sidecar: SidecarLaunch): string {
+  return sidecar.stdoutDiscarded ? `exec >/dev/null && ${sidecar.command}` : sidecar.command;
 }
 
 /** `exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'otel' './otelcol ...'` (src/runtime/supervise.sh). */
 export function supervisedCommand(depsIdx: string, sidecar: SidecarLaunch): string {
-  return `exec bash "${runtimeDirAtLaunch(depsIdx)}/supervise.sh" ${shellQuote(sidecar.name)} ${shellQuote(sidecar.command)}`;
+  return `exec bash "${runtimeDirAtLaunch(depsIdx)}/supervise.sh" ${shellQuote(sidecar.name)} ${shellQuote(userCommand(sidecar))}`;
 }
 
 export function sidecarProcess(depsIdx: string, sidecar: SidecarLaunch): LaunchProcess {

@@ -125,6 +125,8 @@ function planOne(
     memoryMb: memoryMb as number,
     env: { ...(defaults.env ?? {}), ...sidecar.env },
     ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
+    ...(sidecar.cfMetadata ? { cfMetadata: true } : {}),
+    ...(sidecar.output === 'errors' ? { stdoutDiscarded: true } : {}),
     version,
     ...(artifact ? { artifact } : { fromApp: true }),
     binaryName: artifact ? artifactFileName(artifact.uri) : '',

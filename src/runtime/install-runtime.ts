@@ -38,6 +38,7 @@ export const RUNTIME_SCRIPTS = [
   'supervise.sh',
   'credentials.sh',
   'launch-yml-reader.sh',
+  'cf-metadata.sh',
 ] as const;
 export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
 

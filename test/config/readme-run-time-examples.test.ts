@@ -21,6 +21,8 @@ it('the run-time feature examples in the README are valid sidecars.yml', async (
           '    memory: 64M',
           ...block.split('\n').map((l) => `    ${l}`),
         ].join('\n');
-    expect(parseSidecarsDocument(doc, 'README.md').sidecars[0]?.runtime, block).toBeDefined();
+    const sidecar = parseSidecarsDocument(doc, 'README.md').sidecars[0];
+    // Each example sets a run-time feature: ready/health/stop/credentials, cf_metadata or output.
+    expect(sidecar?.runtime ?? sidecar?.cfMetadata ?? sidecar?.output, block).toBeDefined();
   }
 });

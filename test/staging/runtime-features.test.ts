@@ -192,4 +192,70 @@ describe('a staged droplet at run time', () => {
     expect(sidecarResult.all).toContain('[sidecar-buildpack] config-server: stopped');
     expect(appResult.all + sidecarResult.all).not.toContain(SECRET);
   });
+
+  it('exports Cloud Foundry metadata to a sidecar with cf_metadata: true, computed at launch', async () => {
+    const yml = [
+      'sidecars:',
+      '  - name: agent',
+      '    command: ./agent-cmd',
+      '    memory: 32M',
+      '    cf_metadata: true',
+      '  - name: plain',
+      '    command: ./plain-cmd',
+      '    memory: 32M',
+    ].join('\n');
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const d = await droplet(dirs);
+    const launchYml = parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    const [agent, plain] = launchYml.processes.map((p) => p.command);
+    expect(agent).toBe(
+      'cd "$DEPS_DIR/../app" && source "$DEPS_DIR/0/sidecar_runtime/cf-metadata.sh" && ./agent-cmd',
+    );
+    // Nothing of the app's identity is in the droplet: it is read at launch.
+    expect(await treeText(d.depsDir)).not.toContain('my-app');
+
+    const printEnv = 'env | grep -E "^(CF_APP|CF_SPACE|CF_ORG|CF_PROCESS|OTEL_)" | sort';
+    const env = { CF_INSTANCE_INDEX: '2', OTEL_RESOURCE_ATTRIBUTES: 'service.name=agent' };
+    const withMetadata = await launch(d, (agent ?? '').replace('./agent-cmd', printEnv), { env });
+    expect(withMetadata.stdout.split('\n').filter((l) => /^(CF_|OTEL_)/.test(l))).toEqual([
+      'CF_APP_NAME=my-app',
+      'CF_PROCESS_ID=guid',
+      'CF_PROCESS_TYPE=web',
+      'OTEL_RESOURCE_ATTRIBUTES=service.name=agent,cloudfoundry.app.name=my-app,cloudfoundry.app.instance.id=2,cloudfoundry.process.id=guid,cloudfoundry.process.type=web',
+    ]);
+    const without = await launch(d, (plain ?? '').replace('./plain-cmd', printEnv), { env });
+    expect(without.stdout).not.toContain('CF_APP_NAME');
+    expect(without.stdout).toMatch(/^OTEL_RESOURCE_ATTRIBUTES=service\.name=agent$/m);
+  });
+
+  it('keeps a chatty sidecar to its errors with output: errors, supervised or not', async () => {
+    const chatty = 'echo info-line; echo error-line >&2';
+    const yml = [
+      'sidecars:',
+      '  - name: quiet',
+      `    command: ${JSON.stringify(chatty)}`,
+      '    memory: 32M',
+      '    output: errors',
+      '  - name: supervised',
+      `    command: ${JSON.stringify(chatty)}`,
+      '    memory: 32M',
+      '    output: errors',
+      '    stop: { grace: 2s }',
+    ].join('\n');
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const d = await droplet(dirs);
+    const launchYml = parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    for (const { command } of launchYml.processes) {
+      const run = await launch(d, command);
+      expect(run.stdout, command).not.toContain('info-line');
+      expect(run.stderr, command).toContain('error-line');
+    }
+    expect(launchYml.processes[1]?.command).toContain('supervise.sh');
+  });
 });
