@@ -58,10 +58,28 @@ export interface SidecarConfig {
   origin: Origin;
 }
 
+/**
+ * An entry as one document states it, before the operator's defaults are layered beneath it
+ * (config/layer.ts): an app's entry that names an operator default may leave the source out and
+ * switch the default off with `enabled: false`; an operator's entry may be `required`.
+ */
+export interface SidecarEntry extends Omit<SidecarConfig, 'source'> {
+  /** Undefined only in an app's entry over an operator default: the default's source stays. */
+  source?: SidecarSource;
+  /** `enabled: false` drops the sidecar (an operator default, unless it is required). */
+  enabled?: boolean;
+  /** `required: true`, operator defaults only: apps cannot switch the sidecar off. */
+  required?: boolean;
+}
+
 export interface AppSidecarConfig {
   sidecars: SidecarConfig[];
   /** The app's web command when this buildpack is the final one (a binary app plus sidecars). */
   command?: string;
   /** Which documents were read, for the log. */
   sources: string[];
+  /** Which layer set what, one line per operator default (config/layer.ts). */
+  layering?: string[];
+  /** An app's attempt to switch off a required default, for a WARNING each. */
+  layeringWarnings?: string[];
 }

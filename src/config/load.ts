@@ -1,20 +1,25 @@
 /**
  * Loads the app's sidecar configuration from BUILD_DIR/sidecars.yml (or .yaml) and the
- * SIDECARS_YML environment variable, and merges them.
+ * SIDECARS_YML environment variable, merges them, and layers them over the operator's defaults
+ * in SIDECARS_DEFAULTS_YML (config/layer.ts).
  *
- * Merge rule (predictable on purpose): the env document wins per sidecar name. A sidecar named
- * in SIDECARS_YML replaces the file's sidecar of that name as a whole; other sidecars of both are
- * kept, file first; a top-level `command` in the env document replaces the file's.
+ * Merge rule of the app's two documents (predictable on purpose): the env document wins per
+ * sidecar name. A sidecar named in SIDECARS_YML replaces the file's sidecar of that name as a
+ * whole; other sidecars of both are kept, file first; a top-level `command` in the env document
+ * replaces the file's. The result then overrides the operator's defaults key by key.
  */
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { readAppFile } from '../fs/read-app-file.js';
 import type { AppSidecarConfig } from './config-types.js';
-import { parseSidecarsDocument, type ParsedDocument } from './parse.js';
+import { layerDefaults } from './layer.js';
+import { parseSidecarsDocument, type LayeredDocument, type ParsedDocument } from './parse.js';
 
 export const CONFIG_FILES = ['sidecars.yml', 'sidecars.yaml'] as const;
 export const CONFIG_ENV = 'SIDECARS_YML';
+/** The operator's variable, meant for the staging environment group. */
+export const DEFAULTS_ENV = 'SIDECARS_DEFAULTS_YML';
 /**
  * The largest sidecars.yml (or $SIDECARS_YML) read: a config of a few sidecars is a few KB, and
  * YAML parsing is not linear (80,000 env keys took 2 minutes), so a bound keeps staging fast.
@@ -37,22 +42,47 @@ export async function loadAppConfig(
       hint: 'Keep one of them.',
     });
   }
-  const envText = env[CONFIG_ENV];
-  if (envText !== undefined && Buffer.byteLength(envText) > MAX_CONFIG_BYTES)
-    throw new UserError(`is ${Buffer.byteLength(envText)} bytes; at most ${MAX_CONFIG_BYTES} are read`, {
-      file: `$${CONFIG_ENV}`,
+  const envText = boundedEnv(env, CONFIG_ENV);
+  const defaultsText = boundedEnv(env, DEFAULTS_ENV);
+  const defaults = defaultsText
+    ? parseSidecarsDocument(defaultsText, `$${DEFAULTS_ENV}`, { operator: true })
+    : undefined;
+  const options = { defaults: new Set(defaults?.sidecars.map((s) => s.name)) };
+  const documents = found.map((f) => ({ name: f.name, doc: parseSidecarsDocument(f.text, f.name, options) }));
+  if (envText) {
+    documents.push({
+      name: `$${CONFIG_ENV}`,
+      doc: parseSidecarsDocument(envText, `$${CONFIG_ENV}`, options),
     });
-  const documents = found.map((f) => ({ name: f.name, doc: parseSidecarsDocument(f.text, f.name) }));
-  if (envText !== undefined && envText.trim() !== '') {
-    documents.push({ name: `$${CONFIG_ENV}`, doc: parseSidecarsDocument(envText, `$${CONFIG_ENV}`) });
   }
-  if (documents.length === 0) return undefined;
-  return { ...mergeDocuments(documents.map((d) => d.doc)), sources: documents.map((d) => d.name) };
+  if (documents.length === 0 && !defaults) return undefined;
+  const app = mergeDocuments(documents.map((d) => d.doc));
+  const appFile = documents.map((d) => d.name).join(' + ') || 'the app';
+  const layered = layerDefaults(defaults?.sidecars ?? [], app.sidecars, appFile);
+  return {
+    sidecars: layered.sidecars,
+    ...(app.command !== undefined ? { command: app.command } : {}),
+    sources: [...(defaults ? [`$${DEFAULTS_ENV} (operator)`] : []), ...documents.map((d) => d.name)],
+    ...(defaults ? { layering: layered.notes, layeringWarnings: layered.warnings } : {}),
+  };
+}
+
+/** A config variable's text when it holds more than whitespace; bounded as the files are. */
+function boundedEnv(env: Record<string, string | undefined>, name: string): string | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES)
+    throw new UserError(`is ${Buffer.byteLength(text)} bytes; at most ${MAX_CONFIG_BYTES} are read`, {
+      file: `$${name}`,
+    });
+  return text;
 }
 
 /** Later documents override earlier ones per sidecar name (see the module comment). */
-export function mergeDocuments(docs: ParsedDocument[]): ParsedDocument {
-  const merged: ParsedDocument = { sidecars: [] };
+export function mergeDocuments(docs: ParsedDocument[]): ParsedDocument;
+export function mergeDocuments(docs: LayeredDocument[]): LayeredDocument;
+export function mergeDocuments(docs: LayeredDocument[]): LayeredDocument {
+  const merged: LayeredDocument = { sidecars: [] };
   for (const doc of docs) {
     for (const sidecar of doc.sidecars) {
       const at = merged.sidecars.findIndex((s) => s.name === sidecar.name);

@@ -4,7 +4,7 @@
  */
 import type { Node } from 'yaml';
 import { UserError } from '../errors.js';
-import type { AppSidecarConfig, SidecarConfig, SidecarSource } from './config-types.js';
+import type { AppSidecarConfig, SidecarEntry, SidecarSource } from './config-types.js';
 import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
 import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
 import { parseRuntimeOptions, RUNTIME_OPTION_KEYS } from './parse-runtime-options.js';
@@ -23,6 +23,8 @@ export const SIDECAR_KEYS = [
   'env',
   'cf_metadata',
   'output',
+  'enabled',
+  'required',
   ...RUNTIME_OPTION_KEYS,
 ] as const;
 
@@ -31,20 +33,39 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** A NUL byte cannot be passed to `bash -c` (execve ends strings there): the sidecar could not start. */
 const NUL_PROBLEM = 'contains a NUL character (\\0), which no command line can carry';
 
-export type ParsedDocument = Omit<AppSidecarConfig, 'sources'>;
+export type ParsedDocument = Omit<AppSidecarConfig, 'sources' | 'layering' | 'layeringWarnings'>;
+
+/** A document whose entries may be overlays or required defaults (see SidecarEntry). */
+export interface LayeredDocument {
+  sidecars: SidecarEntry[];
+  command?: string;
+}
+
+export interface ParseOptions {
+  /** The operator's defaults document: entries may say `required: true`. */
+  operator?: boolean;
+  /** Names of the operator's defaults: an app's entry of such a name is an overlay. */
+  defaults?: ReadonlySet<string>;
+}
 
 /** Parses one document. `file` is how errors name it: `sidecars.yml` or `$SIDECARS_YML`. */
-export function parseSidecarsDocument(text: string, file: string): ParsedDocument {
+export function parseSidecarsDocument(text: string, file: string): ParsedDocument;
+export function parseSidecarsDocument(text: string, file: string, options: ParseOptions): LayeredDocument;
+export function parseSidecarsDocument(
+  text: string,
+  file: string,
+  options: ParseOptions = {},
+): LayeredDocument {
   const src = YamlSource.parse(text, file);
   if (src.root === null) return { sidecars: [] };
   const top = src.entries(src.map(src.root, '(top level)'), '', TOP_LEVEL_KEYS);
 
-  const sidecars: SidecarConfig[] = [];
+  const sidecars: SidecarEntry[] = [];
   const sidecarsNode = top.get('sidecars');
   if (sidecarsNode !== undefined && sidecarsNode !== null) {
     const seen = new Map<string, number | undefined>();
     src.seq(sidecarsNode, 'sidecars').items.forEach((item, index) => {
-      const sidecar = parseSidecar(src, item, `sidecars[${index}]`);
+      const sidecar = parseSidecar(src, item, `sidecars[${index}]`, options);
       if (seen.has(sidecar.name)) {
         src.fail(
           item,
@@ -75,10 +96,26 @@ export function parseSidecarsDocument(text: string, file: string): ParsedDocumen
   return { sidecars, ...(command !== undefined ? { command } : {}) };
 }
 
-function parseSidecar(src: YamlSource, node: Node | null, path: string): SidecarConfig {
+function parseSidecar(src: YamlSource, node: Node | null, path: string, options: ParseOptions): SidecarEntry {
   const fields = src.entries(src.map(node, path), path, SIDECAR_KEYS);
   const at = (key: string) => `${path}.${key}`;
   const line = src.lineOf(node);
+  const flag = (key: 'enabled' | 'required'): boolean | undefined => {
+    const flagNode = fields.get(key);
+    if (flagNode === undefined) return undefined;
+    const text = src.scalarText(flagNode, at(key));
+    if (text !== 'true' && text !== 'false')
+      src.fail(flagNode, at(key), `${JSON.stringify(text)} is not true or false`);
+    return text === 'true';
+  };
+  const enabled = flag('enabled');
+  const required = flag('required');
+  if (required !== undefined && !options.operator)
+    src.fail(
+      fields.get('required'),
+      at('required'),
+      `only the operator's defaults ($SIDECARS_DEFAULTS_YML) can mark a sidecar required`,
+    );
 
   const nameNode = fields.get('name');
   if (nameNode === undefined) src.fail(node, at('name'), 'is missing: every sidecar needs a name');
@@ -110,11 +147,16 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
     cfMetadata = text === 'true';
   }
 
-  const source = parseSource(src, node, fields, path);
-  if (source.kind === 'uri' && command === undefined) {
+  const nameOfDefault = options.defaults?.has(name) ?? false;
+  // Over an operator default, an entry without dependency/uri keeps the default's source.
+  const source =
+    nameOfDefault && !fields.has('dependency') && !fields.has('uri')
+      ? undefined
+      : parseSource(src, node, fields, path);
+  if (source?.kind === 'uri' && command === undefined) {
     src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
   }
-  if (source.kind === 'app' && command === undefined) {
+  if (source?.kind === 'app' && command === undefined && enabled !== false) {
     src.fail(
       node,
       at('command'),
@@ -139,7 +181,9 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string): Sidecar
 
   return {
     name,
-    source,
+    ...(source ? { source } : {}),
+    ...(enabled !== undefined ? { enabled } : {}),
+    ...(required !== undefined ? { required } : {}),
     ...(command !== undefined ? { command } : {}),
     ...(processTypes !== undefined ? { processTypes } : {}),
     ...(memoryMb !== undefined ? { memoryMb } : {}),

@@ -68,6 +68,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     return { sidecars: [] };
   }
   log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
+  for (const note of config.layering ?? []) log.detail(note);
+  for (const warning of config.layeringWarnings ?? []) log.warning(warning);
   // Credentials and tokens in the uris never reach the log, in whatever form a line shows them.
   for (const sidecar of config.sidecars)
     if (sidecar.source.kind === 'uri')

@@ -179,3 +179,34 @@ describe('bin/supply', () => {
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });
 });
+
+describe('operator defaults in the staging environment group', () => {
+  it('stages the operator’s sidecar under an app that has none, and logs which layer set what', async () => {
+    const dirs = await stagingDirs();
+    const defaults =
+      'sidecars:\n  - name: config-server\n    dependency: config-server\n    command: ./config-server\n    memory: 64M\n';
+    const alone = await runPhase(buildpack, 'supply', supplyArgs(dirs), {
+      env: { SIDECARS_DEFAULTS_YML: defaults },
+    });
+    expect(alone.exitCode, alone.all).toBe(0);
+    expect(alone.stdout).toContain('       Reading $SIDECARS_DEFAULTS_YML (operator): 1 sidecar(s)\n');
+    expect(alone.stdout).toContain("       config-server: the operator's default, as it is\n");
+    const launch = parse(await readFile(join(dirs.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    expect(launch.processes.map((p) => [p.type, p.limits?.memory])).toEqual([['config-server', 64]]);
+
+    const over = await stagingDirs();
+    await writeFile(
+      join(over.buildDir, 'sidecars.yml'),
+      'sidecars:\n  - name: config-server\n    memory: 96M\n',
+    );
+    const layered = await runPhase(buildpack, 'supply', supplyArgs(over), {
+      env: { SIDECARS_DEFAULTS_YML: defaults },
+    });
+    expect(layered.exitCode, layered.all).toBe(0);
+    expect(layered.stdout).toContain(
+      "       config-server: the operator's default, with memory from sidecars.yml\n",
+    );
+    const launch2 = parse(await readFile(join(over.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    expect(launch2.processes.map((p) => [p.type, p.limits?.memory])).toEqual([['config-server', 96]]);
+  });
+});
