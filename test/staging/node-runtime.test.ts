@@ -269,3 +269,23 @@ describe('the staging log in libbuildpack format', () => {
     expect(result.stdout).not.toContain('found no Node.js runtime');
   });
 });
+
+describe('detect without a Node.js runtime', () => {
+  it('declines an app with a sidecars.yml and no start command without fetching or unpacking node', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const before = server.hits('/node').length;
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars:\n  - name: agent\n    dependency: x\n');
+    const declined = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    expect(declined.exitCode).toBe(1);
+    expect(declined.stderr).toContain('detect: sidecars.yml found but no start command');
+    expect(server.hits('/node').length - before).toBe(0);
+
+    // With a start command the answer needs the YAML parsed: the bundle runs, with its runtime.
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'command: ./run\nsidecars: []\n');
+    const claimed = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    expect(claimed.exitCode, claimed.all).toBe(0);
+    expect(claimed.stdout).toBe('sidecar');
+    expect(server.hits('/node').length - before).toBe(1);
+  });
+});
