@@ -99,13 +99,14 @@ async function includeFiles(): Promise<string[]> {
  * run the bundle and find nothing to do. `none`: no sidecars.yml at all, which the shims answer
  * without starting node.
  */
-export type AppKind = 'sidecar' | 'empty' | 'none';
+/** `no-start`: a sidecars.yml but no Procfile, as a Java or Node app pushed with one has. */
+export type AppKind = 'sidecar' | 'empty' | 'none' | 'no-start';
 
 export async function makeApp(ws: Workspace, kind: AppKind): Promise<string> {
   const dir = await ws.dir(`app-${kind}`);
-  await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
+  if (kind !== 'no-start') await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
   const sidecars =
-    kind === 'sidecar'
+    kind === 'sidecar' || kind === 'no-start'
       ? [{ name: 'bench', dependency: SIDECAR_DEPENDENCY, command: './bench-sidecar', memory: '64M' }]
       : [];
   if (kind !== 'none') await writeFile(join(dir, 'sidecars.yml'), stringify({ sidecars }));
