@@ -6,7 +6,7 @@
  * In-process and pure, so it runs its cases in a few seconds.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { mergeDocuments } from '../../src/config/load.js';
 import { parseSidecarsDocument } from '../../src/config/parse.js';
@@ -270,11 +270,15 @@ function contractProblems(launch: LaunchYml, written: string): string[] {
 
 const RUNS = 10_000;
 // In batches, each its own test: one synchronous 10,000-case loop blocked the worker for over a
-// minute on a loaded machine, long enough for vitest's worker RPC to time out.
+// minute on a loaded machine, long enough for vitest's worker RPC (60 s) to time out.
 const BATCHES = 10;
 const BATCH_RUNS = RUNS / BATCHES;
 
 describe('sidecars.yml to launch.yml, fuzzed', () => {
+  // Synchronous tests run back to back without a turn of the event loop: yield after each
+  // batch, or the worker answers vitest's RPC only after all ten (vitest-dev/vitest#6479).
+  afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   it.each(Array.from({ length: BATCHES }, (_, i) => i + 1))(
     `stages or fails with a UserError, and writes only launch.yml files the lifecycle accepts (batch %i of ${BATCHES}, ${BATCH_RUNS} cases)`,
     () => {
