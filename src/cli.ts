@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.js';
 import { parseSizeMb } from './config/size.js';
-import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/download.js';
+import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/transport.js';
 import { ExitCode, InterruptedError, UserError } from './errors.js';
 import { consoleLogger, type Logger } from './log/logger.js';
 import { urlSecrets } from './log/redact.js';

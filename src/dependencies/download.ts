@@ -19,43 +19,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Response } from 'node-fetch';
 import { InterruptedError, UserError } from '../errors.js';
 import { displayUrl } from '../log/redact.js';
-import { proxyFor, type ProxyEnv } from './proxy.js';
-import { DEFAULT_RETRY, HttpError, PermanentError, withRetry, type RetryPolicy } from './retry.js';
+import { proxyFor } from './proxy.js';
+import { HttpError, PermanentError, withRetry } from './retry.js';
+import type { TransportOptions } from './transport.js';
+
+export { DEFAULT_TRANSPORT, type TransportOptions } from './transport.js';
 import { checksumMismatch, HashingStream } from './verify.js';
-
-export interface TransportOptions {
-  /** HTTP(S)_PROXY / NO_PROXY, as read by cli.ts. */
-  proxyEnv: ProxyEnv;
-  retry: RetryPolicy;
-  /** A download that receives no byte for this long is aborted (and retried). */
-  idleTimeoutMs: number;
-  /**
-   * All attempts of one download together may take this long; then it fails for good. A server
-   * that trickles a byte a second never trips the idle timer, but it trips this.
-   */
-  deadlineMs: number;
-  maxRedirects: number;
-  /** Follow a redirect from https to plain http (off: it would expose the download to tampering). */
-  allowInsecureRedirects: boolean;
-  /** Told about each retry, for a log line. */
-  onRetry?: (message: string) => void;
-  /** Aborts every download (SIGTERM): the temp file is removed and nothing is retried. */
-  signal?: AbortSignal;
-  /** Told the bytes received so far (and the total, when the server sent one), chunk by chunk. */
-  onProgress?: (bytes: number, total: number | undefined) => void;
-  /** How often a long download logs a progress line (see download-progress.ts). */
-  progressIntervalMs: number;
-}
-
-export const DEFAULT_TRANSPORT: TransportOptions = {
-  proxyEnv: {},
-  retry: DEFAULT_RETRY,
-  idleTimeoutMs: 60_000,
-  deadlineMs: 900_000,
-  maxRedirects: 10,
-  allowInsecureRedirects: false,
-  progressIntervalMs: 5000,
-};
 
 export interface DownloadRequest {
   url: string;
