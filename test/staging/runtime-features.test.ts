@@ -69,6 +69,7 @@ describe('run-time features staged by bin/supply', () => {
     const runtimeDir = join(dirs.depsDir, '0', 'sidecar_runtime');
     expect((await readdir(runtimeDir)).sort()).toEqual(
       [
+        'cf-metadata.sh',
         'credentials.sh',
         'launch-yml-reader.sh',
         'memory-guard.sh',
