@@ -474,7 +474,9 @@ describe('package.sh as buildpack-packager packages', () => {
     expect(result.stderr).toContain(
       `**ERROR** manifest.yml: include_files[2]: "dist/runtime" is a directory: Cloud Foundry's buildpack-packager zips only its directory entry, not the files in it`,
     );
-    expect(result.stdout).toContain('list each file instead (dist/runtime/cf-metadata.sh, dist/runtime/credentials.sh');
+    expect(result.stdout).toContain(
+      'list each file instead (dist/runtime/cf-metadata.sh, dist/runtime/credentials.sh',
+    );
   });
 
   it('refuses include_files without a run-time script staging copies into the droplet', async () => {
