@@ -26,7 +26,7 @@ export interface Layered {
 
 /** The keys an app entry can set over a default, as sidecars.yml spells them. */
 const KEY_NAMES: [keyof SidecarEntry, string][] = [
-  ['source', 'source'],
+  ['source', 'dependency/uri'],
   ['command', 'command'],
   ['processTypes', 'process_types'],
   ['memoryMb', 'memory'],
