@@ -194,6 +194,16 @@ describe('a staged droplet at run time', () => {
     expect(appResult.all + sidecarResult.all).not.toContain(SECRET);
   });
 
+  /** Stages `yml` into an app without other files and returns its droplet and launch.yml. */
+  async function stagedDroplet(yml: string): Promise<{ d: Droplet; launchYml: LaunchYml }> {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const d = await droplet(dirs);
+    return { d, launchYml: parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml };
+  }
+
   it('exports Cloud Foundry metadata to a sidecar with cf_metadata: true, computed at launch', async () => {
     const yml = [
       'sidecars:',
@@ -205,12 +215,7 @@ describe('a staged droplet at run time', () => {
       '    command: ./plain-cmd',
       '    memory: 32M',
     ].join('\n');
-    const dirs = await stagingDirs();
-    await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
-    expect(result.exitCode, result.all).toBe(0);
-    const d = await droplet(dirs);
-    const launchYml = parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    const { d, launchYml } = await stagedDroplet(yml);
     const [agent, plain] = launchYml.processes.map((p) => p.command);
     expect(agent).toBe(
       'cd "$DEPS_DIR/../app" && source "$DEPS_DIR/0/sidecar_runtime/cf-metadata.sh" && ./agent-cmd',
@@ -246,12 +251,7 @@ describe('a staged droplet at run time', () => {
       '    output: errors',
       '    stop: { grace: 2s }',
     ].join('\n');
-    const dirs = await stagingDirs();
-    await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
-    expect(result.exitCode, result.all).toBe(0);
-    const d = await droplet(dirs);
-    const launchYml = parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    const { d, launchYml } = await stagedDroplet(yml);
     for (const { command } of launchYml.processes) {
       const run = await launch(d, command);
       expect(run.stdout, command).not.toContain('info-line');
