@@ -4,7 +4,8 @@ import { readAppFile } from '../fs/read-app-file.js';
 export function parseProcfile(text: string): Record<string, string> {
   const processes: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
-    const match = /^([A-Za-z0-9_-]+):\s*(.+?)\s*$/.exec(line);
+    // A type with only blanks after the colon has no command (bin/detect's grep agrees).
+    const match = /^([A-Za-z0-9_-]+):\s*(\S.*?)\s*$/.exec(line);
     if (match) processes[match[1] as string] = match[2] as string;
   }
   return processes;

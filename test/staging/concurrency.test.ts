@@ -2,7 +2,7 @@
  * Two stagings that share nothing but the machine (the buildpack, its download server, TMPDIR)
  * run at the same time without seeing each other's files.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,12 @@ describe('concurrent stagings', () => {
   it('detect three times at once, all bootstrapping node into the same TMPDIR', async () => {
     const machineTmp = await tempDir('machine-tmp-');
     const apps = await Promise.all(['one', 'two', 'three'].map((name) => appWith(name)));
+    // A start command in sidecars.yml (not a Procfile, which the shim answers alone) needs the bundle.
+    for (const dirs of apps) {
+      await rm(join(dirs.buildDir, 'Procfile'));
+      const file = join(dirs.buildDir, 'sidecars.yml');
+      await writeFile(file, `command: ./app\n${await readFile(file, 'utf8')}`);
+    }
     const results = await Promise.all(
       apps.map((dirs) => runPhase(buildpack, 'detect', [dirs.buildDir], { env: { TMPDIR: machineTmp } })),
     );

@@ -1,6 +1,7 @@
 /** detect, finalize and release: this buildpack as the last (or only) one. */
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
@@ -39,6 +40,57 @@ describe('detect', () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'Procfile'), 'web: ./run\n');
     expect((await runPhase(buildpack, 'detect', [dirs.buildDir])).exitCode).toBe(1);
+  });
+
+  // bin/detect answers the common shapes without Node.js; for each, the bundle's detect (which
+  // answers whatever the shim hands on) must agree, or auto-detection would depend on the path.
+  it.each([
+    ['Procfile web, valid sidecars.yml', { Procfile: 'web: ./run\n', 'sidecars.yml': 'sidecars: []\n' }, 0],
+    ['Procfile web, invalid sidecars.yml', { Procfile: 'web: ./run\n', 'sidecars.yml': 'sidecars: 3\n' }, 0],
+    [
+      'Procfile web with CRLF',
+      { Procfile: 'worker: x\r\nweb:./run\r\n', 'sidecars.yaml': 'sidecars: []\n' },
+      0,
+    ],
+    ['Procfile web without a command', { Procfile: 'web:   \n', 'sidecars.yml': 'sidecars: []\n' }, 1],
+    ['Procfile without web', { Procfile: 'worker: ./w\n', 'sidecars.yml': 'sidecars: []\n' }, 1],
+    [
+      'Procfile without web, command in sidecars.yml',
+      { Procfile: 'worker: ./w\n', 'sidecars.yml': 'command: ./run\n' },
+      0,
+    ],
+    [
+      'Procfile over 64 KiB',
+      { Procfile: `web: ./run\n${'#'.repeat(70_000)}\n`, 'sidecars.yml': 'sidecars: []\n' },
+      1,
+    ],
+    [
+      'Procfile a link to a Procfile in the app',
+      { 'real-Procfile': 'web: ./run\n', Procfile: '->real-Procfile', 'sidecars.yml': 'sidecars: []\n' },
+      0,
+    ],
+    ['no Procfile, plain sidecars.yml', { 'sidecars.yml': 'sidecars:\n  - name: a\n' }, 1],
+    ['no Procfile, command in sidecars.yml', { 'sidecars.yml': 'command: ./run\nsidecars: []\n' }, 0],
+    ['no Procfile, flow-style sidecars.yml with a command', { 'sidecars.yml': '{command: ./run}\n' }, 0],
+    ['Procfile web, no sidecar config', { Procfile: 'web: ./run\n' }, 1],
+  ] as const)('shim and bundle agree: %s', async (_shape, files: Record<string, string>, expected) => {
+    const dirs = await stagingDirs();
+    for (const [name, text] of Object.entries(files))
+      if (text.startsWith('->')) await symlink(text.slice(2), join(dirs.buildDir, name));
+      else await writeFile(join(dirs.buildDir, name), text);
+    const shim = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    const bundle = await execa(
+      process.execPath,
+      [join(buildpack, 'dist', 'sidecar-buildpack.cjs'), 'detect', dirs.buildDir],
+      {
+        reject: false,
+      },
+    );
+    expect([shim.exitCode, shim.stdout], shim.all).toEqual([expected, expected === 0 ? 'sidecar' : '']);
+    expect([bundle.exitCode, bundle.stdout], bundle.stderr).toEqual([
+      expected,
+      expected === 0 ? 'sidecar' : '',
+    ]);
   });
 
   it('claims an app configured only through SIDECARS_YML with a command', async () => {

@@ -106,8 +106,14 @@ describe('a hostile app dir', () => {
     const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(supply.exitCode).toBe(1);
     expect(supply.stdout).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
+    // detect claims the app by its Procfile without opening sidecars.yml, so nothing blocks it.
     const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
-    expect(detect.exitCode).toBe(1);
+    expect([detect.exitCode, detect.stdout]).toEqual([0, 'sidecar']);
+    // Without a Procfile it must read sidecars.yml for a start command, and refuses the FIFO.
+    await rm(join(dirs.buildDir, 'Procfile'));
+    const declined = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    expect(declined.exitCode).toBe(1);
+    expect(declined.stderr).toContain('sidecars.yml: is a FIFO, not a regular file');
   }, 60_000);
 
   it('refuses an oversized sidecars.yml with its size, before parsing it', async () => {

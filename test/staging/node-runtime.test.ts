@@ -44,6 +44,16 @@ async function stagingDirsNeedingNode() {
   return dirs;
 }
 
+/**
+ * An app detect claims only after reading its sidecars.yml (a top-level command, no Procfile), so
+ * detect bootstraps node; an app with a Procfile web process is answered by the shim alone.
+ */
+async function appDetectReads() {
+  const dirs = await stagingDirs();
+  await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'command: ./run\nsidecars: []\n');
+  return dirs;
+}
+
 describe('node runtime bootstrap', () => {
   it('uses the offline copy packaged at dependencies/<md5 of uri>/<basename> without any request', async () => {
     const tarball = await makeNodeRuntimeTarball();
@@ -112,7 +122,7 @@ describe('node runtime bootstrap', () => {
     const newer = await serveNodeRuntime(server, '22.10.0');
     const otherStack = { ...(await serveNodeRuntime(server, '24.0.0')), cf_stacks: ['cflinuxfs5'] };
     await editManifest(buildpack, (m) => m.dependencies.push(newer, otherStack));
-    const result = await runPhase(buildpack, 'detect', [(await stagingDirs(APP)).buildDir]);
+    const result = await runPhase(buildpack, 'detect', [(await appDetectReads()).buildDir]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stderr).toContain('Using Node.js 22.10.0 for staging (downloaded, sha256 verified)');
   });
@@ -179,7 +189,7 @@ describe('node runtime bootstrap', () => {
 
   it('lets detect, which has no CACHE_DIR, bootstrap into TMPDIR and keep stdout for the name', async () => {
     const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
-    const dirs = await stagingDirs(APP);
+    const dirs = await appDetectReads();
     const result = await runPhase(buildpack, 'detect', [dirs.buildDir]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toBe('sidecar');
