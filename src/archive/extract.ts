@@ -5,7 +5,7 @@
  * complete, so a failure leaves nothing half-written.
  */
 import { open, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
 import { assertLinksInside } from './link-check.js';
@@ -82,7 +82,11 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
         hint: 'Check that the uri serves the archive itself (not a page about it), and its sha256.',
       },
     );
-  const temp = join(dirname(request.dest), `.${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`);
+  // Named after its target: sidecars unpack side by side (phases/install-sidecars.ts).
+  const temp = join(
+    dirname(request.dest),
+    `.${basename(request.dest)}-${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`,
+  );
   await mkdir(temp, { recursive: true });
   try {
     // The unpacker of each format is imported only when an artifact needs it (start-up cost).

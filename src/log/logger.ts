@@ -20,14 +20,26 @@ export interface LogSink {
 }
 
 export class Logger {
-  private readonly secrets = new Set<string>();
-
   constructor(
     private readonly out: LogSink,
     readonly debugEnabled = false,
     /** Where ERROR lines go: `out` in staging; a command-line tool's stderr (package.sh). */
     private readonly err: LogSink = out,
+    private readonly secrets = new Set<string>(),
   ) {}
+
+  /**
+   * The same log written to `sink` instead (all levels), redacting the same secrets, the ones
+   * registered later included: one per sidecar fetched in parallel (log/ordered-output.ts).
+   */
+  to(sink: LogSink): Logger {
+    return new Logger(sink, this.debugEnabled, sink, this.secrets);
+  }
+
+  /** Where this log's lines go; only for lines a logger made by to() has already redacted. */
+  get destination(): LogSink {
+    return this.out;
+  }
 
   /** Registers a value that must never appear in the log (a token, a password). */
   addSecret(value: string | undefined): void {
