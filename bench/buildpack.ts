@@ -49,6 +49,8 @@ export async function makeNodeRuntime(ws: Workspace, node: string, copy: boolean
 export interface BenchBuildpackOptions {
   nodeUri: string;
   nodeSha256: string;
+  /** The runtime tarball packaged in the buildpack, as in the cached zip. */
+  nodePackagedFile?: string;
   sidecar: { uri: string; sha256: string; packagedFile?: string };
 }
 
@@ -64,12 +66,8 @@ export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOption
     sha256: options.sidecar.sha256,
     cf_stacks: ['cflinuxfs4'],
   };
-  if (options.sidecar.packagedFile) {
-    const file = join('dependencies', md5(sidecar.uri), basename(new URL(sidecar.uri).pathname));
-    await mkdir(join(dir, file, '..'), { recursive: true });
-    await link(options.sidecar.packagedFile, join(dir, file));
-    sidecar.file = file;
-  }
+  if (options.sidecar.packagedFile)
+    sidecar.file = await packageFile(dir, sidecar.uri, options.sidecar.packagedFile);
   const node: ManifestDependency = {
     name: 'node',
     version: NODE_VERSION,
@@ -77,6 +75,7 @@ export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOption
     sha256: options.nodeSha256,
     cf_stacks: ['cflinuxfs4'],
   };
+  if (options.nodePackagedFile) node.file = await packageFile(dir, node.uri, options.nodePackagedFile);
   const manifest = {
     language: 'sidecar',
     dependencies: [node, sidecar],
@@ -99,18 +98,30 @@ async function includeFiles(): Promise<string[]> {
  * run the bundle and find nothing to do. `none`: no sidecars.yml at all, which the shims answer
  * without starting node.
  */
-/** `no-start`: a sidecars.yml but no Procfile, as a Java or Node app pushed with one has. */
-export type AppKind = 'sidecar' | 'empty' | 'none' | 'no-start';
+/**
+ * `no-start`: a sidecars.yml but no Procfile, as a Java or Node app pushed with one has.
+ * `command`: no Procfile, the start command in sidecars.yml, which detect must parse.
+ */
+export type AppKind = 'sidecar' | 'empty' | 'none' | 'no-start' | 'command';
 
 export async function makeApp(ws: Workspace, kind: AppKind): Promise<string> {
   const dir = await ws.dir(`app-${kind}`);
-  if (kind !== 'no-start') await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
+  if (kind !== 'no-start' && kind !== 'command') await writeFile(join(dir, 'Procfile'), 'web: ./server\n');
   const sidecars =
-    kind === 'sidecar' || kind === 'no-start'
+    kind === 'sidecar' || kind === 'no-start' || kind === 'command'
       ? [{ name: 'bench', dependency: SIDECAR_DEPENDENCY, command: './bench-sidecar', memory: '64M' }]
       : [];
-  if (kind !== 'none') await writeFile(join(dir, 'sidecars.yml'), stringify({ sidecars }));
+  const config = kind === 'command' ? { command: './server', sidecars } : { sidecars };
+  if (kind !== 'none') await writeFile(join(dir, 'sidecars.yml'), stringify(config));
   return dir;
+}
+
+/** Links `source` in at dependencies/<md5 of uri>/<basename>, as the packager lays it out. */
+async function packageFile(dir: string, uri: string, source: string): Promise<string> {
+  const file = join('dependencies', md5(uri), basename(new URL(uri).pathname));
+  await mkdir(join(dir, file, '..'), { recursive: true });
+  await link(source, join(dir, file));
+  return file;
 }
 
 function md5(text: string): string {

@@ -9,7 +9,7 @@ export const MB = 1024 * 1024;
 /** Sizes and repetitions: the full run, or `--quick` (tiny, to prove the bench runs in CI). */
 export interface Plan {
   quick: boolean;
-  /** .tgz sizes for items 1 and 2, in MB. */
+  /** .tgz sizes for items 1 and 2, in MB; the smallest also incompressible, and for item 7. */
   supplySizesMb: number[];
   /** Incompressible artifact sizes for item 3, in MB; the largest is the 500 MB of the issue. */
   rssSizesMb: number[];
@@ -18,6 +18,12 @@ export interface Plan {
   supplyRuns: (sizeMb: number) => number;
   rssRuns: number;
   startupRuns: number;
+  /** Sidecar counts for item 8, each of `manySizeMb`, and pairs per count. */
+  manyCounts: number[];
+  manySizeMb: number;
+  manyRuns: number;
+  /** Runs of the fresh-container detect (item 4), which unpacks the real runtime each time. */
+  freshRuns: number;
   restageRuns: number;
   packagingRuns: number;
   /** Pack the real node binary into the runtime tarball, so a first staging pays its unpack. */
@@ -32,6 +38,10 @@ export const FULL_PLAN: Plan = {
   supplyRuns: (mb) => (mb >= 100 ? 7 : 15),
   rssRuns: 3,
   startupRuns: 40,
+  manyCounts: [1, 5, 20],
+  manySizeMb: 5,
+  manyRuns: 7,
+  freshRuns: 5,
   restageRuns: 5,
   packagingRuns: 5,
   realNodeTarball: true,
@@ -45,6 +55,10 @@ export const QUICK_PLAN: Plan = {
   supplyRuns: () => 2,
   rssRuns: 1,
   startupRuns: 2,
+  manyCounts: [1, 3],
+  manySizeMb: 1,
+  manyRuns: 1,
+  freshRuns: 1,
   restageRuns: 1,
   packagingRuns: 1,
   realNodeTarball: false,

@@ -11,6 +11,8 @@ import { benchPackaging } from './cases/packaging.js';
 import { benchPeakRss } from './cases/peak-rss.js';
 import { benchRestage } from './cases/restage.js';
 import { serveNodeRuntime } from './cases/runtime.js';
+import { benchManySidecars } from './cases/many-sidecars.js';
+import { benchPeer } from './cases/peer.js';
 import { benchStartup } from './cases/startup.js';
 import { benchSupply } from './cases/supply.js';
 import { parseOptions } from './options.js';
@@ -40,15 +42,25 @@ async function main(): Promise<number> {
       ...artifactStore(ws, progress),
     };
     const link = await serveNodeRuntime(ctx, false);
-    const real = plan.realNodeTarball && (wants(5) || wants(6)) ? await serveNodeRuntime(ctx, true) : link;
+    const real =
+      plan.realNodeTarball && (wants(4) || wants(5) || wants(6)) ? await serveNodeRuntime(ctx, true) : link;
     const rows: Row[] = [];
     const smallest = plan.supplySizesMb[0] as number;
     const largest = plan.supplySizesMb[plan.supplySizesMb.length - 1] as number;
-    if (wants(4)) rows.push(...(await benchStartup(ctx, link)));
+    if (wants(4)) rows.push(...(await benchStartup(ctx, link, real)));
     for (const mb of plan.supplySizesMb) {
       if (wants(1) || wants(2)) rows.push(...(await benchSupply(ctx, link, mb)).filter((r) => wants(r.item)));
+      if (mb === smallest && (wants(1) || wants(2)))
+        rows.push(...(await benchSupply(ctx, link, mb, 'random')).filter((r) => wants(r.item)));
+      if (mb === smallest && wants(7)) {
+        rows.push(await benchPeer(ctx, link, mb, 'binary'));
+        rows.push(await benchPeer(ctx, link, mb, 'random'));
+      }
       if (mb !== smallest && mb !== largest) await ctx.forget(mb, 'binary');
     }
+    if (wants(8))
+      for (const count of plan.manyCounts)
+        rows.push(...(await benchManySidecars(ctx, link, count, plan.manySizeMb)));
     if (wants(5)) rows.push(...(await benchRestage(ctx, real, smallest)));
     if (wants(6)) rows.push(...(await benchPackaging(ctx, real, largest)));
     await ctx.forget(largest, 'binary');

@@ -7,5 +7,5 @@ if ! command -v shellcheck >/dev/null; then
   echo "shellcheck not found: apt-get install shellcheck (CI installs it)" >&2
   exit 1
 fi
-mapfile -t files < <(git ls-files -co --exclude-standard -- 'bin/*' 'src/**/*.sh' 'scripts/*.sh' '.ci/*' 'fixtures/**/*.sh' 'fixtures/buildpacks/*/bin/*' 'fixtures/buildpacks/*/resources/*' 'tools/**/*.sh' | sort -u)
+mapfile -t files < <(git ls-files -co --exclude-standard -- 'bin/*' 'src/**/*.sh' 'scripts/*.sh' '.ci/*' 'fixtures/**/*.sh' 'fixtures/buildpacks/*/bin/*' 'fixtures/buildpacks/*/resources/*' 'tools/**/*.sh' 'bench/peer/bin/*' | sort -u)
 shellcheck -x "${files[@]}"

@@ -1,9 +1,12 @@
 /**
  * Item 4: what the shim, the runtime bootstrap (runtime already unpacked) and loading the bundle
  * cost on top of starting node: bin/detect and a supply with nothing to do, against `node -e 0`
- * with the same node binary. An app without any sidecar config is answered by the shims alone, so
- * the rows with an app that has a sidecars.yml are the ones that measure node and the bundle.
+ * with the same node binary. The shims answer detect alone for most apps (no sidecar config; a
+ * Procfile web process; no start command at all), so the rows with the start command in
+ * sidecars.yml and supply with an empty list are the ones that measure node and the bundle. The
+ * fresh-container rows start with an empty TMPDIR and the runtime packaged as in the cached zip.
  */
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeApp, makeBuildpack } from '../buildpack.js';
 import type { BenchContext } from '../context.js';
@@ -13,7 +16,11 @@ import { supplyCommand } from '../staging.js';
 import { pairedRatio, summarize } from '../stats.js';
 import type { NodeRuntimeServed } from './runtime.js';
 
-export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed): Promise<Row[]> {
+export async function benchStartup(
+  ctx: BenchContext,
+  runtime: NodeRuntimeServed,
+  real: NodeRuntimeServed,
+): Promise<Row[]> {
   const buildpack = await makeBuildpack(ctx.ws, {
     nodeUri: runtime.uri,
     nodeSha256: runtime.sha256,
@@ -23,6 +30,7 @@ export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed
   const empty = await makeApp(ctx.ws, 'empty');
   const plain = await makeApp(ctx.ws, 'none');
   const noStart = await makeApp(ctx.ws, 'no-start');
+  const command = await makeApp(ctx.ws, 'command');
   const supplyIn = async (app: string): Promise<Command> =>
     supplyCommand('supply', {
       buildpack,
@@ -35,7 +43,7 @@ export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed
   const nodeE0: Command = { label: 'node -e 0', file: ctx.node, args: ['-e', '0'], env: ctx.env };
   const subjects: { measurement: string; command: Command }[] = [
     {
-      measurement: 'bin/detect, app with sidecars.yml and a Procfile (detects)',
+      measurement: 'bin/detect, app with sidecars.yml and a Procfile web process (claimed in the shim)',
       command: {
         label: 'bin/detect',
         file: join(buildpack, 'bin', 'detect'),
@@ -67,6 +75,15 @@ export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed
       },
     },
     {
+      measurement: 'bin/detect, start command in sidecars.yml (node + bundle parse it)',
+      command: {
+        label: 'bin/detect',
+        file: join(buildpack, 'bin', 'detect'),
+        args: [command],
+        env: ctx.env,
+      },
+    },
+    {
       measurement: 'bin/supply, sidecars.yml with an empty list (node + bundle, nothing to do)',
       command: await supplyIn(empty),
     },
@@ -95,5 +112,61 @@ export async function benchStartup(ctx: BenchContext, runtime: NodeRuntimeServed
       target: { kind: 'ratio', value: 1.3 },
     });
   }
+  rows.push(...(await freshContainerDetect(ctx, real, withSidecars, command, nodeE0)));
   return rows;
+}
+
+/**
+ * bin/detect in a fresh staging container: nothing unpacked in TMPDIR yet, the runtime packaged
+ * in the buildpack as in the cached zip (the real node binary). An answer that needs the bundle
+ * pays the runtime's unpack first; the shim's answers do not.
+ */
+async function freshContainerDetect(
+  ctx: BenchContext,
+  runtime: NodeRuntimeServed,
+  withProcfile: string,
+  command: string,
+  nodeE0: Command,
+): Promise<Row[]> {
+  const buildpack = await makeBuildpack(ctx.ws, {
+    nodeUri: runtime.uri,
+    nodeSha256: runtime.sha256,
+    nodePackagedFile: runtime.tarball,
+    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
+  });
+  const tmp = await ctx.ws.dir('fresh-tmp');
+  const fresh = (app: string): Command => ({
+    label: 'bin/detect (fresh container)',
+    file: join(buildpack, 'bin', 'detect'),
+    args: [app],
+    env: { ...ctx.env, TMPDIR: tmp },
+    before: () => emptyDir(tmp),
+    after: () => emptyDir(tmp),
+  });
+  const rows: Row[] = [];
+  for (const [measurement, app, target] of [
+    ['bin/detect in a fresh container (cached zip), app with a Procfile web process', withProcfile, 100],
+    ['bin/detect in a fresh container (cached zip), start command in sidecars.yml', command, undefined],
+  ] as const) {
+    ctx.progress(`4: ${measurement}`);
+    const result = await compare(fresh(app), nodeE0, { warmup: 1, runs: ctx.plan.freshRuns });
+    const ours = result.subject.map((s) => s.wallMs);
+    const floor = result.baseline.map((s) => s.wallMs);
+    rows.push({
+      item: 4,
+      measurement,
+      unit: 'ms',
+      ours: summarize(ours),
+      baselineLabel: 'node -e 0',
+      baseline: summarize(floor),
+      ratio: pairedRatio(ours, floor),
+      ...(target ? { target: { kind: 'median' as const, value: target } } : {}),
+    });
+  }
+  return rows;
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
 }
