@@ -12,6 +12,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { scavengeEvery } from '../fs/release-buffers.js';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
@@ -19,8 +20,11 @@ import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } 
 
 export type TarCompression = 'none' | 'gzip' | 'xz';
 
-/** Large reads and inflated chunks: fewer, bigger writes per entry (zlib's default is 16 KiB). */
-const CHUNK_BYTES = 1 << 20;
+/**
+ * Large reads and inflated chunks: fewer, bigger writes per entry (zlib's default is 16 KiB).
+ * 1 MiB was no faster, and its buffers took the peak RSS of a 100 MB unpack from 77 to 86 MB.
+ */
+const CHUNK_BYTES = 1 << 18;
 
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
@@ -75,6 +79,8 @@ export async function extractTar(
   // extraction over, so a clean-up never races a write (ENOTEMPTY, files left behind).
   const gunzip = compression === 'gzip' ? createGunzip({ chunkSize: CHUNK_BYTES }) : undefined;
   const head: Readable = gunzip ? source.pipe(gunzip) : source;
+  const scavenge = scavengeEvery();
+  head.on('data', (chunk: Buffer) => scavenge(chunk.length));
   const settled = new Promise<void>((resolve, reject) => {
     let stopped = false;
     stop = (why) => {

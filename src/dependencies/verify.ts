@@ -3,6 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { UserError } from '../errors.js';
+import { scavengeEvery } from '../fs/release-buffers.js';
 
 const HASH_CHUNK_BYTES = 1 << 20;
 
@@ -30,11 +31,13 @@ export async function sha256OfFile(path: string): Promise<string> {
 /** A pass-through stream that hashes and counts what flows through it. */
 export class HashingStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
+  private readonly scavenge = scavengeEvery();
   bytes = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
+    this.scavenge(chunk.length);
     done(null, chunk);
   }
 
