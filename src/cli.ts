@@ -9,6 +9,7 @@ import { DEFAULT_MAX_UNPACKED_BYTES, MAX_UNPACKED_ENV } from './archive/limits.j
 import { parseSizeMb } from './config/size.js';
 import { DEFAULT_TRANSPORT, type TransportOptions } from './dependencies/transport.js';
 import { ExitCode, InterruptedError, UserError } from './errors.js';
+import { fdSink } from './log/fd-sink.js';
 import { consoleLogger, type Logger } from './log/logger.js';
 import { urlSecrets } from './log/redact.js';
 import { reportFailure } from './log/report-failure.js';
@@ -78,12 +79,12 @@ async function runPhase(
       const { detect } = await import('./phases/detect.js');
       const result = await detect({ buildDir: required(args, 0, phase), env, log });
       log.debug(`detect: ${result.reason}`);
-      if (result.detected) process.stdout.write('sidecar\n');
+      if (result.detected) fdSink(1).write('sidecar\n');
       return result.detected ? ExitCode.ok : ExitCode.userError;
     }
     case 'release': {
       const { release } = await import('./phases/release.js');
-      process.stdout.write(await release({ buildDir: required(args, 0, phase), env }));
+      fdSink(1).write(await release({ buildDir: required(args, 0, phase), env }));
       return ExitCode.ok;
     }
     case 'supply': {
@@ -226,7 +227,7 @@ main(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`       **ERROR** failed to start sidecar_buildpack: ${String(error)}\n`);
+    fdSink(2).write(`       **ERROR** failed to start sidecar_buildpack: ${String(error)}\n`);
     process.exitCode = ExitCode.internalError;
   },
 );

@@ -51,7 +51,7 @@ export async function benchPeakRss(ctx: BenchContext, runtime: NodeRuntimeServed
         ours: summarize(peaks),
         baselineLabel: 'supply, empty sidecars list',
         baseline: noop,
-        target: { kind: 'max', value: 100 },
+        target: { kind: 'max', value: 80 },
       });
       await rm(buildpack, { recursive: true, force: true });
     }

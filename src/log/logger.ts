@@ -13,6 +13,7 @@
  * Every line goes through redaction, so no code path can print a credential by accident.
  * Debug lines print only when BP_DEBUG is set.
  */
+import { fdSink } from './fd-sink.js';
 import { redact } from './redact.js';
 
 export interface LogSink {
@@ -96,8 +97,8 @@ export function oneMessage(text: string): string {
  * a command line tool whose callers read stderr); only the entry points should create one.
  */
 export function consoleLogger(debug: boolean, streams: 'stdout' | 'stderr' | 'tool' = 'stdout'): Logger {
-  const stdout: LogSink = { write: (t) => void process.stdout.write(t) };
-  const stderr: LogSink = { write: (t) => void process.stderr.write(t) };
+  const stdout = fdSink(1);
+  const stderr = fdSink(2);
   if (streams === 'stderr') return new Logger(stderr, debug);
   return new Logger(stdout, debug, streams === 'tool' ? stderr : stdout);
 }
