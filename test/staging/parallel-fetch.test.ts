@@ -120,4 +120,37 @@ describe('parallel fetch', () => {
     expect(result.stdout).toContain('sidecar "one": downloaded');
     expect(result.stdout).toContain('sidecar "two": from the staging cache, sha256 verified');
   });
+
+  it('stops every download on SIGTERM, removes the partial files and what was unpacked, and exits 143', async () => {
+    // s1 arrives whole and unpacks; s2 and s3 send a first part of their bodies and then hang.
+    let receiving = 0;
+    let bothReceiving!: () => void;
+    const hanging = new Promise<void>((resolve) => (bothReceiving = resolve));
+    const hang = (path: string) => {
+      server.route(path, (_req, res) => {
+        res.writeHead(200, { 'content-length': archive.length });
+        res.write(archive.subarray(0, 200), () => {
+          if (++receiving === 2) bothReceiving();
+        });
+      });
+      return `${server.url}${path}`;
+    };
+    const dirs = await appWith([
+      { name: 's1', uri: serveSlowly('/t/s1/config-server.tgz', 10) },
+      { name: 's2', uri: hang('/t/s2/config-server.tgz') },
+      { name: 's3', uri: hang('/t/s3/config-server.tgz') },
+    ]);
+    const cancel = new AbortController();
+    void hanging.then(() => setTimeout(() => cancel.abort(), 200));
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { cancelSignal: cancel.signal });
+    expect(result.exitCode).toBe(143);
+    expect(result.stdout.split('\n').filter((l) => l.includes('**ERROR**'))).toEqual([
+      '       **ERROR** staging was interrupted by SIGTERM; its partial downloads and unpacked files were removed',
+    ]);
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+    // Only s1's complete, verified download may stay in the cache; no partial file of s2 or s3.
+    const cached = await readdir(join(dirs.cacheDir, 'dependencies'), { recursive: true });
+    expect(cached.filter((p) => p.includes('partial'))).toEqual([]);
+    expect(cached.filter((p) => p.endsWith('.tgz'))).toHaveLength(1);
+  });
 });
