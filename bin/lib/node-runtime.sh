@@ -8,7 +8,7 @@
 #   3. a download of its uri with curl;
 #   4. a `node` >= 20 already on PATH (development machines).
 # Sources 2 and 3 are checked against the manifest's sha256 before anything is unpacked.
-# Sourced by the bin/ shims; sets SIDECAR_NODE (and SIDECAR_COMPILE_CACHE for sources 1-3).
+# Sourced by the bin/ shims; sets SIDECAR_NODE (and SIDECAR_CODE_CACHE for sources 1-3).
 # Uses only bash, coreutils, awk, tar and curl.
 
 SIDECAR_NODE_MIN_MAJOR=20
@@ -196,6 +196,7 @@ node_runtime_sha256() {
 node_runtime_find() {
   local cache_dir=${1:-} stack=${CF_STACK:-cflinuxfs4} entry version uri sha stacks file
   local root dest offline actual tried=() tmp_tgz unsupported=0
+  SIDECAR_CODE_CACHE= # only a runtime of the manifest gets one (not a node from PATH)
   entry=$(node_runtime_pick_entry "$BP_DIR/manifest.yml" "$stack")
   if [[ -n $entry ]]; then
     IFS=$'\037' read -r version uri sha stacks file <<<"$entry"
@@ -205,7 +206,7 @@ node_runtime_find() {
 
     if [[ -f $dest/.complete && -x $dest/bin/node ]]; then
       SIDECAR_NODE="$dest/bin/node"
-      SIDECAR_COMPILE_CACHE="$dest/.compile-cache"
+      SIDECAR_CODE_CACHE="$dest/.code-cache"
       node_runtime_log "Using Node.js $version for staging (from the staging cache)"
       node_runtime_prune "$root" "$dest"
       return 0
@@ -222,7 +223,7 @@ node_runtime_find() {
       fi
       if node_runtime_unpack "$offline" "$dest"; then
         SIDECAR_NODE="$dest/bin/node"
-        SIDECAR_COMPILE_CACHE="$dest/.compile-cache"
+        SIDECAR_CODE_CACHE="$dest/.code-cache"
         node_runtime_log "Using Node.js $version for staging (from the buildpack, offline)"
         node_runtime_prune "$root" "$dest"
         return 0
@@ -246,7 +247,7 @@ node_runtime_find() {
       if node_runtime_unpack "$tmp_tgz" "$dest"; then
         rm -f "$tmp_tgz" "$tmp_tgz.err"
         SIDECAR_NODE="$dest/bin/node"
-        SIDECAR_COMPILE_CACHE="$dest/.compile-cache"
+        SIDECAR_CODE_CACHE="$dest/.code-cache"
         node_runtime_log "Using Node.js $version for staging (downloaded, sha256 verified)"
         node_runtime_prune "$root" "$dest"
         return 0
@@ -285,15 +286,15 @@ node_runtime_find() {
   return 1
 }
 
-# node_runtime_exec ARGS...: runs the staging bundle with the runtime node_runtime_find chose.
-# With a runtime of the manifest, Node >= 22.1 keeps the bundle's compiled code in a cache next to
-# it (NODE_COMPILE_CACHE, keyed by file content and node version), so later phases and restages
-# skip compiling 400 KB of JavaScript (bench item 4); older nodes ignore the variable.
+# node_runtime_exec ARGS...: runs the staging bundle with the runtime node_runtime_find chose,
+# through dist/start.cjs: with a runtime of the manifest, it keeps a V8 code cache of the bundle
+# next to the runtime (all the code each phase compiled, keyed by the bundle's sha256, the node
+# version and the phase), so later phases and restages skip compiling it (bench items 1 and 4).
 # --expose-gc lets the bundle scavenge while it streams, which keeps its peak RSS flat
 # (src/fs/release-buffers.ts, bench item 3).
 node_runtime_exec() {
-  if [[ -n ${SIDECAR_COMPILE_CACHE:-} ]]; then export NODE_COMPILE_CACHE=$SIDECAR_COMPILE_CACHE; fi
-  exec "$SIDECAR_NODE" --expose-gc "$BP_DIR/dist/sidecar-buildpack.cjs" "$@"
+  export SIDECAR_CODE_CACHE=${SIDECAR_CODE_CACHE:-}
+  exec "$SIDECAR_NODE" --expose-gc "$BP_DIR/dist/start.cjs" "$@"
 }
 
 # Keeps only the runtime in use, so old versions do not pile up in the app cache. Downloads and

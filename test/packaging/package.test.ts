@@ -140,6 +140,7 @@ describe('package.sh --cached', () => {
         'bin/supply',
         'dist/sidecar-buildpack.cjs',
         'dist/sidecar-buildpack.cjs.LEGAL.txt',
+        'dist/start.cjs',
         ...RUNTIME_SCRIPTS.map((script) => `dist/runtime/${script}`),
         'manifest.yml',
         ...deps,

@@ -197,6 +197,29 @@ describe('node runtime bootstrap', () => {
   });
 });
 
+describe('the code cache of the bundle', () => {
+  it('is kept per phase next to the runtime, and one that V8 rejects is rewritten', async () => {
+    const buildpack = await makeTestBuildpack({ node: { server }, dependencies: [] });
+    const dirs = await stagingDirsNeedingNode();
+    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs))).exitCode).toBe(0);
+    const [runtime] = await readdir(join(dirs.cacheDir, 'sidecar_buildpack', 'node'));
+    const cacheDir = join(dirs.cacheDir, 'sidecar_buildpack', 'node', runtime as string, '.code-cache');
+    const [cache, ...others] = await readdir(cacheDir);
+    expect(others).toEqual([]);
+    expect(cache).toMatch(/^bundle-[0-9a-f]{16}-v\d+\.\d+\.\d+-supply\.v8$/);
+    const written = await readFile(join(cacheDir, cache as string));
+    expect(written.length).toBeGreaterThan(100_000);
+
+    // Garbage where the cache was, and a cache of an older bundle beside it.
+    await writeFile(join(cacheDir, cache as string), 'not a code cache');
+    await writeFile(join(cacheDir, 'bundle-0000000000000000-v22.0.0-supply.v8'), 'old');
+    const again = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(again.exitCode, again.all).toBe(0);
+    expect(await readdir(cacheDir)).toEqual([cache]);
+    expect((await readFile(join(cacheDir, cache as string))).length).toBeGreaterThan(100_000);
+  });
+});
+
 describe('the staging log in libbuildpack format', () => {
   /** Serves `bytes` at `path`: the first 100 bytes, a pause, then the rest. */
   function serveSlowly(path: string, bytes: Buffer, pauseMs: number): void {
