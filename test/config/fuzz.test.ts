@@ -262,8 +262,11 @@ function contractProblems(launch: LaunchYml, written: string): string[] {
       problems.push(`${process.type}: bad process type in sidecar_for`);
     if (sidecarFor.includes(process.type)) problems.push(`${process.type}: a sidecar of itself`);
     if (process.command.includes('\0')) problems.push(`${process.type}: NUL in command`);
-    if (!process.command.startsWith(`cd "$DEPS_DIR/0/sidecars/${process.type}" && `))
-      problems.push(`${process.type}: command does not start in the install dir`);
+    // A fetched sidecar starts in its install dir; one in the app's files (neither dependency nor
+    // uri) in the app dir.
+    const dirs = [`cd "$DEPS_DIR/0/sidecars/${process.type}" && `, 'cd "$DEPS_DIR/../app" && '];
+    if (!dirs.some((dir) => process.command.startsWith(dir)))
+      problems.push(`${process.type}: command does not start in the install dir or the app dir`);
   }
   return problems;
 }
