@@ -55,7 +55,10 @@ export async function installSidecars(
       async (sidecar, index, signal) => {
         const log = ctx.log.to(output.sink(index));
         try {
-          const task = { ...ctx, log, signal, transport: { ...ctx.transport, signal } };
+          // Retry notes go to this sidecar's lines too, not straight to the log.
+          const onRetry = ctx.transport.onRetry && ((message: string) => log.detail(message));
+          const transport = { ...ctx.transport, signal, ...(onRetry ? { onRetry } : {}) };
+          const task = { ...ctx, log, signal, transport };
           const uri = sidecar.artifact?.uri;
           if (uri === undefined) return await installOne(task, sidecar);
           const before = sameUri.get(uri) ?? Promise.resolve();

@@ -108,6 +108,27 @@ describe('parallel fetch', () => {
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });
 
+  it("prints a retry note among its own sidecar's lines, after the sidecars before it", async () => {
+    // s2 is answered 503 at once and retried while s1 still downloads.
+    let answered = 0;
+    server.route('/r/s2/config-server.tgz', (_req, res) => {
+      if (answered++ === 0) res.writeHead(503).end('busy');
+      else res.writeHead(200, { 'content-length': archive.length }).end(archive);
+    });
+    const dirs = await appWith([
+      { name: 's1', uri: serveSlowly('/r/s1/config-server.tgz', 1500) },
+      { name: 's2', uri: `${server.url}/r/s2/config-server.tgz` },
+    ]);
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode, result.all).toBe(0);
+    const lines = result.stdout.split('\n');
+    const retry = lines.findIndex((l) => l.includes('Download of sidecar "s2" failed (HTTP 503'));
+    expect(retry).toBeGreaterThan(
+      lines.findIndex((l) => l.includes('Unpacked tar.gz into $DEPS_DIR/0/sidecars/s1')),
+    );
+    expect(retry).toBeGreaterThan(lines.indexOf('-----> Installing sidecar s2'));
+  });
+
   it('fetches a uri two sidecars share once; the second finds it in the staging cache', async () => {
     const uri = serveSlowly('/shared/config-server.tgz', 200);
     const dirs = await appWith([
