@@ -12,9 +12,9 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { scavengeEvery } from '../fs/release-buffers.js';
 import { Unpack, type ReadEntry } from 'tar';
 import { UserError } from '../errors.js';
+import { scavengeEvery } from '../fs/release-buffers.js';
 import type { UnpackBudget } from './limits.js';
 import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
 
