@@ -10,8 +10,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeApp, makeBuildpack } from '../buildpack.js';
 import type { BenchContext } from '../context.js';
-import { compare, type Command } from '../measure.js';
-import type { Row } from '../report.js';
+import { compare, type Command, type Comparison } from '../measure.js';
+import type { Row, Target } from '../report.js';
 import { supplyCommand } from '../staging.js';
 import { pairedRatio, summarize } from '../stats.js';
 import type { NodeRuntimeServed } from './runtime.js';
@@ -99,18 +99,7 @@ export async function benchStartup(
       warmup: ctx.plan.warmup + 2,
       runs: ctx.plan.startupRuns,
     });
-    const ours = result.subject.map((s) => s.wallMs);
-    const floor = result.baseline.map((s) => s.wallMs);
-    rows.push({
-      item: 4,
-      measurement,
-      unit: 'ms',
-      ours: summarize(ours),
-      baselineLabel: 'node -e 0',
-      baseline: summarize(floor),
-      ratio: pairedRatio(ours, floor),
-      target: { kind: 'ratio', value: 1.3 },
-    });
+    rows.push(againstNode(measurement, result, { kind: 'ratio', value: 1.3 }));
   }
   rows.push(...(await freshContainerDetect(ctx, real, withSidecars, command, nodeE0)));
   return rows;
@@ -150,20 +139,25 @@ async function freshContainerDetect(
   ] as const) {
     ctx.progress(`4: ${measurement}`);
     const result = await compare(fresh(app), nodeE0, { warmup: 1, runs: ctx.plan.freshRuns });
-    const ours = result.subject.map((s) => s.wallMs);
-    const floor = result.baseline.map((s) => s.wallMs);
-    rows.push({
-      item: 4,
-      measurement,
-      unit: 'ms',
-      ours: summarize(ours),
-      baselineLabel: 'node -e 0',
-      baseline: summarize(floor),
-      ratio: pairedRatio(ours, floor),
-      ...(target ? { target: { kind: 'median' as const, value: target } } : {}),
-    });
+    rows.push(againstNode(measurement, result, target ? { kind: 'median', value: target } : undefined));
   }
   return rows;
+}
+
+/** An item 4 row: wall times against `node -e 0`, run pairwise. */
+function againstNode(measurement: string, result: Comparison, target: Target | undefined): Row {
+  const ours = result.subject.map((s) => s.wallMs);
+  const floor = result.baseline.map((s) => s.wallMs);
+  return {
+    item: 4,
+    measurement,
+    unit: 'ms',
+    ours: summarize(ours),
+    baselineLabel: 'node -e 0',
+    baseline: summarize(floor),
+    ratio: pairedRatio(ours, floor),
+    ...(target ? { target } : {}),
+  };
 }
 
 async function emptyDir(dir: string): Promise<void> {
