@@ -11,6 +11,7 @@ import { benchPackaging } from './cases/packaging.js';
 import { benchPeakRss } from './cases/peak-rss.js';
 import { benchRestage } from './cases/restage.js';
 import { serveNodeRuntime } from './cases/runtime.js';
+import { benchFormats } from './cases/formats.js';
 import { benchManySidecars } from './cases/many-sidecars.js';
 import { benchPeer } from './cases/peer.js';
 import { benchStartup } from './cases/startup.js';
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
       if (wants(1) || wants(2)) rows.push(...(await benchSupply(ctx, link, mb)).filter((r) => wants(r.item)));
       if (mb === smallest && (wants(1) || wants(2)))
         rows.push(...(await benchSupply(ctx, link, mb, 'random')).filter((r) => wants(r.item)));
+      if (mb === smallest && wants(1)) rows.push(...(await benchFormats(ctx, link, mb)));
       if (mb === smallest && wants(7)) {
         rows.push(await benchPeer(ctx, link, mb, 'binary'));
         rows.push(await benchPeer(ctx, link, mb, 'random'));
