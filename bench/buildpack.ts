@@ -51,23 +51,30 @@ export interface BenchBuildpackOptions {
   nodeSha256: string;
   /** The runtime tarball packaged in the buildpack, as in the cached zip. */
   nodePackagedFile?: string;
-  sidecar: { uri: string; sha256: string; packagedFile?: string };
+  /** The bench sidecar's manifest entry; without it, a placeholder no staging fetches. */
+  sidecar?: { uri: string; sha256: string; packagedFile?: string };
 }
+
+/** For buildpacks whose apps never fetch the manifest's sidecar (detect, empty lists, uris). */
+const PLACEHOLDER_SIDECAR: NonNullable<BenchBuildpackOptions['sidecar']> = {
+  uri: 'http://127.0.0.1:9/unused.tgz',
+  sha256: '0'.repeat(64),
+};
 
 /** A buildpack dir; with `packagedFile`, the sidecar sits at dependencies/<md5 of uri>/<basename>. */
 export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOptions): Promise<string> {
   const dir = await ws.dir('buildpack');
   for (const entry of ['bin', 'dist', 'VERSION'])
     await cp(join(SUBJECT_ROOT, entry), join(dir, entry), { recursive: true });
+  const { uri, sha256, packagedFile } = options.sidecar ?? PLACEHOLDER_SIDECAR;
   const sidecar: ManifestDependency = {
     name: SIDECAR_DEPENDENCY,
     version: '1.0.0',
-    uri: options.sidecar.uri,
-    sha256: options.sidecar.sha256,
+    uri,
+    sha256,
     cf_stacks: ['cflinuxfs4'],
   };
-  if (options.sidecar.packagedFile)
-    sidecar.file = await packageFile(dir, sidecar.uri, options.sidecar.packagedFile);
+  if (packagedFile) sidecar.file = await packageFile(dir, uri, packagedFile);
   const node: ManifestDependency = {
     name: 'node',
     version: NODE_VERSION,

@@ -32,7 +32,6 @@ export async function benchManySidecars(
   const buildpack = await makeBuildpack(ctx.ws, {
     nodeUri: runtime.uri,
     nodeSha256: runtime.sha256,
-    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
   });
   const app = await ctx.ws.dir(`app-many-${count}`);
   await writeFile(join(app, 'Procfile'), 'web: ./server\n');

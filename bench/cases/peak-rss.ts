@@ -71,7 +71,6 @@ async function noopSupplyRss(
   const buildpack = await makeBuildpack(ctx.ws, {
     nodeUri: runtime.uri,
     nodeSha256: runtime.sha256,
-    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
   });
   const command = supplyCommand('supply, empty sidecars list', {
     buildpack,

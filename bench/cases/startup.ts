@@ -24,7 +24,6 @@ export async function benchStartup(
   const buildpack = await makeBuildpack(ctx.ws, {
     nodeUri: runtime.uri,
     nodeSha256: runtime.sha256,
-    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
   });
   const withSidecars = await makeApp(ctx.ws, 'sidecar');
   const empty = await makeApp(ctx.ws, 'empty');
@@ -121,7 +120,6 @@ async function freshContainerDetect(
     nodeUri: runtime.uri,
     nodeSha256: runtime.sha256,
     nodePackagedFile: runtime.tarball,
-    sidecar: { uri: `${ctx.server.url}/unused.tgz`, sha256: '0'.repeat(64) },
   });
   const tmp = await ctx.ws.dir('fresh-tmp');
   const fresh = (app: string): Command => ({
