@@ -8,7 +8,8 @@
 #   2. records the process's pid for the sidecars' stop order (supervise.sh reads them),
 #   3. waits for sidecars with `ready:` (ready-wait.sh); exits 1 when one with on_timeout: fail
 #      is not ready, so that the container restarts.
-# For a sidecar's launch or a task it prints one line and changes nothing.
+# For a sidecar's launch or a task it prints one line and changes nothing; for the lifecycle's
+# shell (cf ssh) it only puts the `sidecars` status command on PATH.
 #
 # Where it is installed, and why it runs exactly once per process: supply writes this same file
 # to DEPS_DIR/INDEX/profile.d/ AND to the app's .profile.d/. The launcher always sources the
@@ -53,6 +54,16 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
 
   __sidecar_bp_profile() {
     local command=$1 prefix='[sidecar-buildpack] memory guard:' process_type runtime_json dir type_tsv f
+    # The lifecycle's shell (`cf ssh`, then /tmp/lifecycle/shell) sources the same scripts with
+    # $0 its own path: a person's shell, not an app process. No guard, no pid record (it would
+    # hold back the sidecars' stop order), no ready wait (a sidecar that is down would keep the
+    # shell from starting); only the `sidecars` command on PATH.
+    if [[ ${0##*/} == shell ]]; then
+      for f in "${DEPS_DIR:-/home/vcap/deps}"/*/sidecar_runtime/bin/sidecars; do
+        [[ -x $f ]] && PATH=$PATH:${f%/sidecars} && break
+      done
+      return 0
+    fi
     if [[ ! ${VCAP_APPLICATION-} =~ \"process_type\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
       echo "$prefix no process_type in VCAP_APPLICATION (a task); MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
       return 0

@@ -7,7 +7,7 @@
  *
  *   - a default the app does not name is staged as the operator wrote it;
  *   - an app entry of the same name overrides it key by key (`env` and the run-time options
- *     ready/health/stop/credentials per entry), and keeps the default's source unless it names
+ *     ready/health/stop/credentials/restart/over_memory/priority per entry), and keeps the default's source unless it names
  *     its own `dependency` or `uri`;
  *   - `enabled: false` in the app's entry switches the default off, unless the operator marked
  *     it `required: true`: then a warning says the app's switch is ignored;
@@ -16,6 +16,7 @@
  * Pure: parsed documents in, the sidecars and one log line per default out.
  */
 import type { SidecarConfig, SidecarEntry } from './config-types.js';
+import { RUNTIME_OPTION_NAMES } from './parse-runtime-options.js';
 
 export interface Layered {
   sidecars: SidecarConfig[];
@@ -68,7 +69,9 @@ export function layerDefaults(defaults: SidecarEntry[], app: SidecarEntry[], app
     set.push(...Object.keys(over.env).map((k) => `env.${k}`));
     if (over.runtime) {
       merged.runtime = { ...base.runtime, ...over.runtime };
-      set.push(...Object.keys(over.runtime));
+      set.push(
+        ...(Object.keys(over.runtime) as (keyof typeof over.runtime)[]).map((k) => RUNTIME_OPTION_NAMES[k]),
+      );
     }
     sidecars.push(asConfig(merged));
     notes.push(

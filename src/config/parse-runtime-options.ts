@@ -1,26 +1,53 @@
 /**
- * Parses a sidecar's run-time options in sidecars.yml: `ready:`, `health:`, `stop:` and
- * `credentials:`. Pure; every bad value is a UserError naming file, line, key and what was
+ * Parses a sidecar's run-time options in sidecars.yml: `ready:`, `health:`, `stop:`,
+ * `credentials:`, `restart:`, `over_memory:` and `priority:`. Pure; every bad value is a UserError naming file, line, key and what was
  * expected. The bash in src/runtime/ acts on the result at run time.
  *
  *   ready:       { tcp: 8082 | http: http://localhost:8082/health, timeout: 60s, on_timeout: fail|warn }
  *   health:      { tcp | http, interval: 10s, timeout: 2s, failure_threshold: 3, start_period: 60s }
  *   stop:        { grace: 8s }
  *   credentials: [ { name | label | tag: <service>, env: { VAR: key.path.in.credentials } } ]
+ *   restart:     never | on-failure | always | { policy, max_restarts: 5, within: 10m }
+ *   over_memory: warn | restart
+ *   priority:    normal | low | lowest
  */
 import { isMap, isScalar, type Node } from 'yaml';
 import { ENV_NAME } from './cc-rules.js';
 import type {
   CredentialsOptions,
   HealthOptions,
+  Priority,
   Probe,
   ReadyOptions,
+  RestartOptions,
   SidecarRuntimeOptions,
   StopOptions,
 } from './runtime-options-types.js';
 import { keyPath as configKeyPath, type YamlSource } from './yaml-document.js';
 
-export const RUNTIME_OPTION_KEYS = ['ready', 'health', 'stop', 'credentials'] as const;
+export const RUNTIME_OPTION_KEYS = [
+  'ready',
+  'health',
+  'stop',
+  'credentials',
+  'restart',
+  'over_memory',
+  'priority',
+] as const;
+
+/** How sidecars.yml spells each option of SidecarRuntimeOptions (log lines name them so). */
+export const RUNTIME_OPTION_NAMES: Record<keyof SidecarRuntimeOptions, string> = {
+  ready: 'ready',
+  health: 'health',
+  stop: 'stop',
+  credentials: 'credentials',
+  restart: 'restart',
+  overMemory: 'over_memory',
+  priority: 'priority',
+};
+export const RESTART_KEYS = ['policy', 'max_restarts', 'within'] as const;
+const RESTART_POLICIES = ['never', 'on-failure', 'always'] as const;
+const PRIORITIES = ['normal', 'low', 'lowest'] as const;
 export const READY_KEYS = ['tcp', 'http', 'timeout', 'on_timeout'] as const;
 export const HEALTH_KEYS = [
   'tcp',
@@ -42,10 +69,33 @@ export const DEFAULTS = {
   healthTimeoutSeconds: 2,
   failureThreshold: 3,
   startPeriodSeconds: 60,
+  maxRestarts: 5,
+  restartWithinSeconds: 600,
 } as const;
 
+/**
+ * The supervisor's back-off between restarts, as CrashLoopBackOff: 1 s, doubled after each
+ * restart up to 30 s, back to 1 s once the sidecar has run 60 s. A SIGTERM ends a back-off at
+ * once, so the cap costs a stopping container nothing; what must fit into Cloud Foundry's 10 s
+ * between SIGTERM and SIGKILL is the stop of a running sidecar (TERM, then KILL after 5 s).
+ */
+export const BACKOFF = { initialSeconds: 1, maxSeconds: 30, resetAfterSeconds: 60 } as const;
+
+/** Seconds the back-off alone takes for `restarts` restarts in a row. */
+export function backoffSeconds(restarts: number): number {
+  let total = 0;
+  for (let i = 0; i < restarts; i++) total += Math.min(BACKOFF.initialSeconds * 2 ** i, BACKOFF.maxSeconds);
+  return total;
+}
+
+/** Memory samples: every 5 s; 3 in a row above `memory:` is "over" (a spike of 10 s is not). */
+export const MEMORY_CHECK = { intervalSeconds: 5, samples: 3 } as const;
+
+/** The nice value of each priority. */
+export const NICE: Record<Priority, number> = { normal: 0, low: 10, lowest: 19 };
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const DURATION = /^(\d+)\s*(ms|s|m)?$/;
+const DURATION = /^(\d+)\s*(ms|s|m|h)?$/;
 
 export function parseRuntimeOptions(
   src: YamlSource,
@@ -64,7 +114,121 @@ export function parseRuntimeOptions(
   const credentials = fields.get('credentials');
   if (credentials !== undefined)
     options.credentials = parseCredentials(src, credentials, at('credentials'), sidecarEnv);
+  const restart = fields.get('restart');
+  if (restart !== undefined) options.restart = parseRestart(src, restart, at('restart'));
+  const overMemory = fields.get('over_memory');
+  if (overMemory !== undefined) {
+    options.overMemory = oneOf(
+      src,
+      overMemory,
+      at('over_memory'),
+      ['warn', 'restart'] as const,
+      'warn: one **WARNING** line; restart: the supervisor restarts the sidecar (needs a restart policy).',
+    );
+    if (options.overMemory === 'restart' && (options.restart?.policy ?? 'never') === 'never')
+      src.fail(
+        overMemory,
+        at('over_memory'),
+        'is "restart", but the sidecar\'s restart policy is never: it cannot be restarted in place',
+        'Give the sidecar restart: on-failure (or always), or write over_memory: warn.',
+      );
+  }
+  const priority = fields.get('priority');
+  if (priority !== undefined)
+    options.priority = oneOf(
+      src,
+      priority,
+      at('priority'),
+      PRIORITIES,
+      'low runs the sidecar at nice 10, lowest at nice 19: the app wins the CPU when both want it.',
+    );
   return options;
+}
+
+function parseRestart(src: YamlSource, node: Node | null, path: string): RestartOptions {
+  const hint =
+    'never: Cloud Foundry restarts the container (the default); on-failure: the sidecar is restarted in place after a failure; always: after any exit.';
+  if (!isMap(node)) {
+    const policy = oneOf(src, node, path, RESTART_POLICIES, hint);
+    return policy === 'never'
+      ? { policy }
+      : { policy, maxRestarts: DEFAULTS.maxRestarts, withinSeconds: DEFAULTS.restartWithinSeconds };
+  }
+  const fields = src.entries(src.map(node, path), path, RESTART_KEYS);
+  const policyNode = fields.get('policy');
+  if (policyNode === undefined)
+    src.fail(node, `${path}.policy`, 'is missing: never, on-failure or always', hint);
+  const policy = oneOf(src, policyNode, `${path}.policy`, RESTART_POLICIES, hint);
+  const budgetKey = (['max_restarts', 'within'] as const).find((k) => fields.has(k));
+  if (policy === 'never') {
+    if (budgetKey)
+      src.fail(
+        fields.get(budgetKey),
+        `${path}.${budgetKey}`,
+        'is a restart budget, but the policy is never: nothing is restarted in place',
+        'Remove it, or give policy: on-failure (or always).',
+      );
+    return { policy };
+  }
+  const maxNode = fields.get('max_restarts');
+  let maxRestarts: number = DEFAULTS.maxRestarts;
+  if (maxNode !== undefined) {
+    const value = (maxNode as { value?: unknown })?.value;
+    if (
+      !isScalar(maxNode) ||
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value < 1 ||
+      value > 1000
+    )
+      src.fail(
+        maxNode,
+        `${path}.max_restarts`,
+        `${describeValue(maxNode)} is not a whole number from 1 to 1000`,
+        value === 0 ? 'A budget of 0 restarts is restart: never.' : undefined,
+      );
+    maxRestarts = value as number;
+  }
+  const withinSeconds = seconds(src, fields, path, 'within', DEFAULTS.restartWithinSeconds, 1, 86_400);
+  const backoff = backoffSeconds(maxRestarts);
+  if (withinSeconds <= backoff)
+    src.fail(
+      fields.get('within') ?? node,
+      `${path}.within`,
+      `${formatSeconds(withinSeconds)} is not longer than the back-off of ${maxRestarts} restarts in a row (${formatSeconds(backoff)}): the budget could never be spent, and a sidecar that never starts would restart forever`,
+      `Give within: ${formatSeconds(Math.max(60, backoff * 2))} or more, or fewer max_restarts.`,
+    );
+  return { policy, maxRestarts, withinSeconds };
+}
+
+/** A scalar that must be one of `allowed`. */
+function oneOf<T extends string>(
+  src: YamlSource,
+  node: Node | null | undefined,
+  path: string,
+  allowed: readonly T[],
+  hint: string,
+): T {
+  const text = src.scalarText(node, path);
+  if (!(allowed as readonly string[]).includes(text))
+    src.fail(
+      node,
+      path,
+      `${JSON.stringify(text)} is not ${allowed
+        .map((a) => `"${a}"`)
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1')}`,
+      hint,
+    );
+  return text as T;
+}
+
+/** 90 -> "1m30s", 600 -> "10m", 5 -> "5s". */
+export function formatSeconds(total: number): string {
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s || total === 0 ? `${s}s` : ''].join('');
 }
 
 function parseReady(src: YamlSource, node: Node | null, path: string): ReadyOptions {
@@ -259,7 +423,8 @@ function seconds(
   const match = DURATION.exec(text);
   if (!match) src.fail(node, `${path}.${key}`, `${JSON.stringify(text)} is not a duration like 30s or 2m`);
   const n = Number(match[1]);
-  const value = match[2] === 'm' ? n * 60 : match[2] === 'ms' ? Math.ceil(n / 1000) : n;
+  const value =
+    match[2] === 'h' ? n * 3600 : match[2] === 'm' ? n * 60 : match[2] === 'ms' ? Math.ceil(n / 1000) : n;
   if (value < min || value > max)
     src.fail(node, `${path}.${key}`, `${JSON.stringify(text)} is not between ${min}s and ${max}s`, hint);
   return value;

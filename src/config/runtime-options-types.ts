@@ -1,6 +1,6 @@
 /**
  * The run-time options of a sidecar in sidecars.yml (`ready:`, `health:`, `stop:`,
- * `credentials:`), validated and normalised by config/parse-runtime-options.ts. They go into
+ * `credentials:`, `restart:`, `over_memory:`, `priority:`), validated and normalised by config/parse-runtime-options.ts. They go into
  * runtime.json for the bash in src/runtime/, which does the work in the container.
  */
 
@@ -38,9 +38,26 @@ export interface CredentialsOptions {
   env: Record<string, string[]>;
 }
 
+/**
+ * `restart:` what the supervisor does when the sidecar exits, fails its health check or stays
+ * over its memory: `never` leaves it to Cloud Foundry (the container restarts, as without this
+ * buildpack); the others restart it in place, at most `maxRestarts` times within `withinSeconds`.
+ */
+export type RestartOptions =
+  { policy: 'never' } | { policy: 'on-failure' | 'always'; maxRestarts: number; withinSeconds: number };
+
+/** `over_memory:` what the supervisor does when the sidecar stays above its `memory:`. */
+export type OverMemoryAction = 'warn' | 'restart';
+
+/** `priority:` the sidecar's CPU priority; the app keeps `normal`. */
+export type Priority = 'normal' | 'low' | 'lowest';
+
 export interface SidecarRuntimeOptions {
   ready?: ReadyOptions;
   health?: HealthOptions;
   stop?: StopOptions;
   credentials?: CredentialsOptions[];
+  restart?: RestartOptions;
+  overMemory?: OverMemoryAction;
+  priority?: Priority;
 }

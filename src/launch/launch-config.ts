@@ -5,7 +5,7 @@
  * `$DEPS_DIR/<index>/...` (DEPS_DIR is /home/vcap/deps there) and never the staging path.
  */
 import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
-import { needsSupervisor, runtimeDirAtLaunch } from '../runtime/runtime-config.js';
+import { runtimeDirAtLaunch } from '../runtime/runtime-config.js';
 import type { LaunchProcess, LaunchYml } from './launch-types.js';
 import { shellQuote } from './shell-quote.js';
 
@@ -16,7 +16,7 @@ export interface SidecarLaunch {
   processTypes: string[];
   memoryMb: number;
   env: Record<string, string>;
-  /** health:, stop:, credentials: make the command run under supervise.sh. */
+  /** What supervise.sh does around the command (runtime.json carries it). */
   runtime?: SidecarRuntimeOptions;
   /** Runs from the app dir ($HOME at launch) instead of an install dir: an app-files sidecar. */
   fromApp?: boolean;
@@ -35,7 +35,7 @@ export function sidecarDir(depsIdx: string, name: string): string {
 export const APP_DIR_AT_LAUNCH = '"$DEPS_DIR/../app"';
 
 /**
- * `cd "$DEPS_DIR/0/sidecars/otel" && export K='v' && ./otelcol ...`, or
+ * `cd "$DEPS_DIR/0/sidecars/otel" && export K='v' && exec bash ".../supervise.sh" 'otel' './otelcol ...'`, or
  * `cd "$DEPS_DIR/../app" && ...` for a sidecar in the app's files. Both shapes start with
  * `cd "$DEPS_DIR/`, which only this buildpack writes: profile.sh tells our sidecars' launches
  * from the app's by it (an app's own command may well start with `cd "$HOME"`).
@@ -48,13 +48,13 @@ export function sidecarCommand(depsIdx: string, sidecar: SidecarLaunch): string 
   if (names.length > 0)
     parts.push(`export ${names.map((k) => `${k}=${shellQuote(sidecar.env[k] as string)}`).join(' ')}`);
   if (sidecar.cfMetadata) parts.push(`source "${runtimeDirAtLaunch(depsIdx)}/cf-metadata.sh"`);
-  parts.push(needsSupervisor(sidecar.runtime) ? supervisedCommand(depsIdx, sidecar) : userCommand(sidecar));
+  parts.push(supervisedCommand(depsIdx, sidecar));
   return parts.join(' && ');
 }
 
 /**
- * The user's command, with stdout sent to /dev/null for `output: errors`. Under a supervisor the
- * redirect is inside the command it runs, so the supervisor's own lines still reach cf logs.
+ * The user's command, with stdout sent to /dev/null for `output: errors`. The redirect is inside
+ * the command the supervisor runs, so the supervisor's own lines still reach cf logs.
  */
 function userCommand(sidecar: SidecarLaunch): string {
   return sidecar.stdoutDiscarded ? `exec >/dev/null && ${sidecar.command}` : sidecar.command;

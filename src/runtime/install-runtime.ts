@@ -3,6 +3,8 @@
  *
  *   DEPS_DIR/INDEX/sidecar_runtime/   profile.sh memory-guard.sh ready-wait.sh probe.sh
  *                                     supervise.sh credentials.sh launch-yml-reader.sh
+ *                                     cf-metadata.sh proc-tree.sh sidecars.sh
+ *                                     bin/sidecars: the status command (runs sidecars.sh)
  *                                     runtime.json
  *                                     process-types/<type>.tsv (runtime-config.ts)
  *                                     other-sidecars.cmd: other buildpacks' sidecars, name and
@@ -11,6 +13,8 @@
  *                                                   buildpacks copy it to ../profile.d)
  *   BUILD_DIR/.profile.d/sidecar_buildpack.sh       copy of profile.sh (always sourced, also
  *                                                   under the Ruby Java buildpack v4)
+ *   BUILD_DIR/.sidecar_buildpack/bin/sidecars       the status command at a stable path,
+ *                                                   /home/vcap/app/.sidecar_buildpack/bin/sidecars
  *
  * Both profile.d copies are the same script; the first one sourced does the work and the second
  * returns at once (see profile.sh). Files are written through a temp name and a rename.
@@ -39,8 +43,21 @@ export const RUNTIME_SCRIPTS = [
   'credentials.sh',
   'launch-yml-reader.sh',
   'cf-metadata.sh',
+  'proc-tree.sh',
+  'sidecars.sh',
 ] as const;
 export const PROFILE_SCRIPT_NAME = 'sidecar_buildpack.sh';
+/** BUILD_DIR/<this>/bin/sidecars: /home/vcap/app/.sidecar_buildpack/bin/sidecars at run time. */
+export const APP_TOOLS_DIR = '.sidecar_buildpack';
+
+/** The `sidecars` command: a wrapper that runs sidecars.sh, `relative` to the wrapper's dir. */
+function sidecarsWrapper(relative: string): string {
+  return `#!/usr/bin/env bash
+# sidecar-buildpack: the state of this container's sidecars (sidecars --json for scripts).
+here=\${BASH_SOURCE[0]%/*}
+exec bash "$here/${relative}" "$@"
+`;
+}
 
 /** Where the scripts are in the buildpack: scripts/build.mjs copies src/runtime/*.sh there. */
 export function shippedScriptsDir(buildpackDir: string): string {
@@ -75,20 +92,34 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
     await mkdir(dir, { recursive: true });
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
+
+  for (const [dir, relative] of [
+    [join(dest, 'bin'), '../sidecars.sh'],
+    [
+      join(target.buildDir, APP_TOOLS_DIR, 'bin'),
+      `../../../deps/${target.depsIdx}/${RUNTIME_DIR_NAME}/sidecars.sh`,
+    ],
+  ] as const) {
+    await mkdir(dir, { recursive: true });
+    await writeAtomically(join(dir, 'sidecars'), sidecarsWrapper(relative));
+    await chmod(join(dir, 'sidecars'), 0o755);
+  }
 }
 
 /**
- * The app's .profile.d must be a real directory of the app (or absent): through a symlink the
- * profile script would land, and a failed staging's clean-up would delete, wherever it points.
- * Checked before anything is fetched or written.
+ * The app's .profile.d and .sidecar_buildpack/bin must be real directories of the app (or
+ * absent): through a symlink a script would land, and a failed staging's clean-up would delete,
+ * wherever it points. Checked before anything is fetched or written.
  */
 export async function assertAppProfileDir(buildDir: string): Promise<void> {
-  const info = await lstat(join(buildDir, '.profile.d')).catch(() => undefined);
-  if (info && !info.isDirectory())
-    throw new UserError(
-      `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app`,
-      { file: '.profile.d', hint: 'Push .profile.d as a directory (or not at all), not a link.' },
-    );
+  for (const dir of ['.profile.d', APP_TOOLS_DIR, `${APP_TOOLS_DIR}/bin`]) {
+    const info = await lstat(join(buildDir, dir)).catch(() => undefined);
+    if (info && !info.isDirectory())
+      throw new UserError(
+        `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its scripts only into a real ${dir} directory of the app`,
+        { file: dir, hint: `Push ${dir} as a directory (or not at all), not a link.` },
+      );
+  }
 }
 
 /** DEPS_DIR/INDEX/sidecar_runtime of a buildpack at `depsIdx`. */
@@ -121,5 +152,6 @@ export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir'>): 
     join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME),
     join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),
     join(target.buildDir, '.profile.d', PROFILE_SCRIPT_NAME),
+    join(target.buildDir, APP_TOOLS_DIR, 'bin', 'sidecars'),
   ];
 }

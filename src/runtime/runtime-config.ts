@@ -3,6 +3,7 @@
  * advice on memory. Pure: data in, data out; install-runtime.ts writes the files.
  */
 import type { SidecarRuntimeOptions } from '../config/runtime-options-types.js';
+import { BACKOFF, formatSeconds, MEMORY_CHECK, NICE } from '../config/parse-runtime-options.js';
 import { formatMb } from '../config/size.js';
 import { jvmMinimumMb } from './jvm-memory.js';
 import type { DeclaredSidecar } from '../launch/declared-sidecars.js';
@@ -86,7 +87,8 @@ export function sidecarProcessTypes(runtime: RuntimeJson): string[] {
 }
 
 function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
-  const { ready, health, stop, credentials } = sidecar.runtime ?? {};
+  const { ready, health, stop, credentials, restart, overMemory, priority } = sidecar.runtime ?? {};
+  const policy = restart?.policy ?? 'never';
   return {
     processTypes: [...sidecar.processTypes],
     memoryMb: sidecar.memoryMb,
@@ -108,6 +110,19 @@ function runtimeSidecar(sidecar: RuntimeSidecarInput): RuntimeSidecar {
     ...(credentials && credentials.length > 0
       ? { credentials: credentials.map((c) => ({ by: c.by, value: c.value, env: { ...c.env } })) }
       : {}),
+    restart: {
+      policy,
+      maxRestarts: restart?.policy === 'never' || !restart ? 0 : restart.maxRestarts,
+      withinSeconds: restart?.policy === 'never' || !restart ? 0 : restart.withinSeconds,
+      backoff: { ...BACKOFF },
+    },
+    // Restart when the policy allows it (over_memory: restart under an operator's default with
+    // an app's restart: never is one of those layerings that cannot restart: it warns).
+    memoryCheck: {
+      action: policy !== 'never' && (overMemory ?? 'restart') === 'restart' ? 'restart' : 'warn',
+      ...MEMORY_CHECK,
+    },
+    nice: NICE[priority ?? 'normal'],
   };
 }
 
@@ -153,11 +168,6 @@ export function formatProcessTypeRows(rows: ProcessTypeRow[]): string {
     )
     .map((line) => `${line}\n`)
     .join('');
-}
-
-/** True when the sidecar's launch command must run under supervise.sh. */
-export function needsSupervisor(runtime: SidecarRuntimeOptions | undefined): boolean {
-  return Boolean(runtime?.health || runtime?.stop || (runtime?.credentials?.length ?? 0) > 0);
 }
 
 export interface MemoryAdvice {
@@ -210,6 +220,12 @@ export function runtimeFeatureLines(runtime: RuntimeJson): string[] {
       parts.push(
         `credentials: ${s.credentials.map((c) => `${Object.keys(c.env).join(',')} from ${c.by} "${c.value}"`).join('; ')}`,
       );
+    if (s.restart.policy !== 'never')
+      parts.push(
+        `restart: ${s.restart.policy}, at most ${s.restart.maxRestarts} times within ${formatSeconds(s.restart.withinSeconds)}`,
+      );
+    if (s.memoryCheck.action === 'restart') parts.push(`over its ${formatMb(s.memoryMb)}: restarted`);
+    if (s.nice > 0) parts.push(`CPU priority: nice ${s.nice}`);
     if (parts.length > 0) lines.push(`${name}: ${parts.join('; ')}`);
   }
   return lines;

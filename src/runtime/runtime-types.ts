@@ -6,7 +6,7 @@
  */
 import type { Probe } from '../config/runtime-options-types.js';
 
-export const RUNTIME_JSON_VERSION = 2;
+export const RUNTIME_JSON_VERSION = 3;
 
 /** A probe as the scripts read it: `kind` and either `url` (http) or `port` (tcp). */
 export type RuntimeProbe = Probe;
@@ -45,6 +45,20 @@ export interface RuntimeSidecar {
   stop?: { graceSeconds: number };
   /** credentials.sh: names and paths only, never a value. */
   credentials?: { by: 'name' | 'label' | 'tag'; value: string; env: Record<string, string[]> }[];
+  /** supervise.sh: `never` exits with the sidecar, as Cloud Foundry expects of any process. */
+  restart: RuntimeRestart;
+  /** supervise.sh: samples the RSS of the sidecar's process tree against memoryMb. */
+  memoryCheck: { action: 'warn' | 'restart'; intervalSeconds: number; samples: number };
+  /** supervise.sh: the sidecar's nice value (0: as the app). */
+  nice: number;
+}
+
+export interface RuntimeRestart {
+  policy: 'never' | 'on-failure' | 'always';
+  /** 0 with policy never. */
+  maxRestarts: number;
+  withinSeconds: number;
+  backoff: { initialSeconds: number; maxSeconds: number; resetAfterSeconds: number };
 }
 
 export interface RuntimeJson {

@@ -6,7 +6,6 @@ import {
   buildRuntimeJson,
   formatProcessTypeRows,
   memoryAdvice,
-  needsSupervisor,
   processTypeRows,
 } from '../../src/runtime/runtime-config.js';
 
@@ -30,7 +29,52 @@ describe('runtime.json', () => {
       processTypes: ['web', 'worker'],
       memoryMb: 64,
       stop: { graceSeconds: 5 },
+      restart: {
+        policy: 'never',
+        maxRestarts: 0,
+        withinSeconds: 0,
+        backoff: { initialSeconds: 1, maxSeconds: 30, resetAfterSeconds: 60 },
+      },
+      memoryCheck: { action: 'warn', intervalSeconds: 5, samples: 3 },
+      nice: 0,
     });
+  });
+
+  it('restarts a sidecar over its memory only when its restart policy allows it', () => {
+    const runtime = buildRuntimeJson([
+      {
+        name: 'a',
+        processTypes: ['web'],
+        memoryMb: 64,
+        runtime: { restart: { policy: 'always', maxRestarts: 2, withinSeconds: 60 }, priority: 'low' },
+      },
+      {
+        name: 'b',
+        processTypes: ['web'],
+        memoryMb: 64,
+        runtime: {
+          restart: { policy: 'on-failure', maxRestarts: 5, withinSeconds: 600 },
+          overMemory: 'warn',
+        },
+      },
+      // An operator's over_memory: restart under an app's restart: never (layered): it warns.
+      {
+        name: 'c',
+        processTypes: ['web'],
+        memoryMb: 64,
+        runtime: { restart: { policy: 'never' }, overMemory: 'restart' },
+      },
+    ]);
+    expect(runtime.sidecars.a?.memoryCheck.action).toBe('restart');
+    expect(runtime.sidecars.a?.restart).toMatchObject({
+      policy: 'always',
+      maxRestarts: 2,
+      withinSeconds: 60,
+    });
+    expect(runtime.sidecars.a?.nice).toBe(10);
+    expect(runtime.sidecars.b?.memoryCheck.action).toBe('warn');
+    expect(runtime.sidecars.c?.memoryCheck.action).toBe('warn');
+    expect(runtime.sidecars.c?.restart.maxRestarts).toBe(0);
   });
 
   it('writes the process-type view the profile script reads without jq', () => {
@@ -56,11 +100,10 @@ describe('launch command', () => {
     env: {},
   };
 
-  it('runs the command as it is without health, stop or credentials', () => {
-    expect(
-      needsSupervisor({ ready: { probe: { kind: 'tcp', port: 1 }, timeoutSeconds: 1, onTimeout: 'fail' } }),
-    ).toBe(false);
-    expect(sidecarCommand('0', base)).toBe(`cd "$DEPS_DIR/0/sidecars/agent" && ./agent --name 'a b'`);
+  it('wraps every sidecar in the supervisor, options or not (status, memory, the OOM victim)', () => {
+    expect(sidecarCommand('0', base)).toBe(
+      `cd "$DEPS_DIR/0/sidecars/agent" && exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'agent' './agent --name '\\''a b'\\'''`,
+    );
   });
 
   it('wraps it in the supervisor, quoted, with the index expanded at run time', () => {
