@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { installRuntime, PROFILE_SCRIPT_NAME } from '../../src/runtime/install-runtime.js';
 import { shellQuote } from '../../src/launch/shell-quote.js';
-import type { RuntimeJson } from '../../src/runtime/runtime-types.js';
+import type { SidecarRuntimeOptions } from '../../src/config/runtime-options-types.js';
+import { sidecarCommand } from '../../src/launch/launch-config.js';
+import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
+import type { RuntimeJson, RuntimeSidecar } from '../../src/runtime/runtime-types.js';
 import { REPO_ROOT } from '../support/buildpack.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -28,6 +31,26 @@ if [ -n "$(ls .profile.d/* 2> /dev/null)" ]; then
 fi
 if [ -f .profile ]; then
   source ./.profile
+fi
+shift
+exec bash -c "$@"
+`;
+
+/**
+ * The lifecycle's shell (`cf ssh`, then /tmp/lifecycle/shell), as buildpackapplifecycle's
+ * shell/shell.go runs it: the same profile.d scripts, no .profile, $0 the shell's own path.
+ */
+export const LIFECYCLE_SHELL_SCRIPT = `
+cd "$1"
+if [ -n "$(ls ../profile.d/* 2> /dev/null)" ]; then
+  for env_file in ../profile.d/*; do
+    source $env_file
+  done
+fi
+if [ -n "$(ls .profile.d/* 2> /dev/null)" ]; then
+  for env_file in .profile.d/*; do
+    source $env_file
+  done
 fi
 shift
 exec bash -c "$@"
@@ -135,6 +158,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Replace the launcher script (e.g. to run it under set -u). */
   launcherScript?: string;
+  /** $0 of the launcher script: /tmp/lifecycle/launcher, or /tmp/lifecycle/shell for cf ssh. */
+  scriptName?: string;
   /** Print the CPU seconds used by the launch and all its children (bash `times`) on stderr. */
   measureCpu?: boolean;
   /** Start it as the leader of its own process group, so that a test can signal the whole group. */
@@ -149,7 +174,13 @@ export function launch(
 ): ResultPromise<{ reject: false; all: true }> {
   const memoryLimit = options.memoryLimit ?? '1024m';
   const processType = 'processType' in options ? options.processType : 'web';
-  const launcher = ['-c', options.launcherScript ?? LAUNCHER_SCRIPT, 'launcher', droplet.appDir, command];
+  const launcher = [
+    '-c',
+    options.launcherScript ?? LAUNCHER_SCRIPT,
+    options.scriptName ?? 'launcher',
+    droplet.appDir,
+    command,
+  ];
   const args = options.measureCpu
     ? ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'measure', 'bash', ...launcher]
     : launcher;
@@ -226,6 +257,37 @@ export async function until(
 /** The launch command the staging core writes for a sidecar (cd into its dir, then the command). */
 export function sidecarLaunchCommand(name: string, command: string, depsIdx = '0'): string {
   return `cd "$DEPS_DIR/${depsIdx}/sidecars/${name}" && ${command}`;
+}
+
+/**
+ * A droplet with one sidecar of this buildpack for web and the launch command staging writes for
+ * it (supervise.sh around `command`). `tweak` edits the sidecar's runtime.json entry first (a
+ * test's shorter back-off or sampling interval).
+ */
+export async function supervisedSidecar(
+  name: string,
+  command: string,
+  options: {
+    runtime?: SidecarRuntimeOptions;
+    memoryMb?: number;
+    tweak?: (sidecar: RuntimeSidecar) => void;
+  } = {},
+): Promise<{ droplet: Droplet; command: string }> {
+  const memoryMb = options.memoryMb ?? 64;
+  const json = buildRuntimeJson([{ name, processTypes: ['web'], memoryMb, runtime: options.runtime }]);
+  options.tweak?.(json.sidecars[name] as RuntimeSidecar);
+  const droplet = await makeDroplet(json);
+  return {
+    droplet,
+    command: sidecarCommand('0', {
+      name,
+      command,
+      processTypes: ['web'],
+      memoryMb,
+      env: {},
+      runtime: options.runtime,
+    }),
+  };
 }
 
 export { PROFILE_SCRIPT_NAME };

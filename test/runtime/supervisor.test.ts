@@ -7,11 +7,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SidecarRuntimeOptions } from '../../src/config/runtime-options-types.js';
-import { sidecarCommand } from '../../src/launch/launch-config.js';
-import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
 import { freePort } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
-import { launch, makeDroplet, readEvents, serveCommand, until, type Droplet } from './launcher.js';
+import { launch, readEvents, serveCommand, supervisedSidecar, until, type Droplet } from './launcher.js';
 
 const NAME = 'config-server';
 
@@ -20,19 +18,16 @@ async function sidecar(
   serveEnv: Record<string, string | number>,
   rawCommand?: string,
 ) {
-  const droplet = await makeDroplet(
-    buildRuntimeJson([{ name: NAME, processTypes: ['web'], memoryMb: 64, runtime }]),
+  const home = await tempDir('events-');
+  const events = join(home, 'sidecar-events');
+  const made = await supervisedSidecar(
+    NAME,
+    rawCommand ?? serveCommand({ EVENTS_FILE: events, ...serveEnv }),
+    {
+      runtime,
+    },
   );
-  const events = join(droplet.home, 'sidecar-events');
-  const command = sidecarCommand('0', {
-    name: NAME,
-    command: rawCommand ?? serveCommand({ EVENTS_FILE: events, ...serveEnv }),
-    processTypes: ['web'],
-    memoryMb: 64,
-    env: {},
-    runtime,
-  });
-  return { droplet, events, command };
+  return { ...made, events };
 }
 
 function listening(events: string) {
