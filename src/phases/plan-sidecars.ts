@@ -132,12 +132,13 @@ function planOne(
     binaryName: artifact ? artifactFileName(artifact.uri) : '',
   };
   // Cloud Controller limits the command it is given, which is the user's command with the
-  // install dir and the env exports in front: check that one, before anything is downloaded.
+  // install dir, the env exports and the supervisor in front: check that one, before anything
+  // is downloaded.
   const launchLength = sidecarCommand(depsIdx, planned).length;
   if (launchLength > MAX_COMMAND_LENGTH) {
     fail(
       'command',
-      `with the install dir and env in front, the launch command is ${launchLength} characters; Cloud Controller allows at most ${MAX_COMMAND_LENGTH}`,
+      `with the install dir, env and supervisor in front, the launch command is ${launchLength} characters; Cloud Controller allows at most ${MAX_COMMAND_LENGTH}`,
       'Shorten the command or the env values, or move long settings into a file the sidecar reads.',
     );
   }

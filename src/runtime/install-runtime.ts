@@ -112,11 +112,15 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
  * wherever it points. Checked before anything is fetched or written.
  */
 export async function assertAppProfileDir(buildDir: string): Promise<void> {
-  for (const dir of ['.profile.d', APP_TOOLS_DIR, `${APP_TOOLS_DIR}/bin`]) {
+  for (const [dir, what] of [
+    ['.profile.d', 'profile script'],
+    [APP_TOOLS_DIR, 'sidecars command'],
+    [`${APP_TOOLS_DIR}/bin`, 'sidecars command'],
+  ] as const) {
     const info = await lstat(join(buildDir, dir)).catch(() => undefined);
     if (info && !info.isDirectory())
       throw new UserError(
-        `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its scripts only into a real ${dir} directory of the app`,
+        `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its ${what} only into a real ${dir} directory of the app`,
         { file: dir, hint: `Push ${dir} as a directory (or not at all), not a link.` },
       );
   }

@@ -136,8 +136,8 @@ describe('failure cases', () => {
       'sidecars.yml:6: sidecars[0].health.failure_threshold: "3" is not a whole number from 1 to 100',
     ],
     [
-      'health: { tcp: 8082, timeout: 2h }',
-      'sidecars.yml:6: sidecars[0].health.timeout: "2h" is not a duration like 30s or 2m',
+      'health: { tcp: 8082, timeout: 2d }',
+      'sidecars.yml:6: sidecars[0].health.timeout: "2d" is not a duration like 30s or 2m',
     ],
     ['stop: { grace: 15s }', 'sidecars.yml:6: sidecars[0].stop.grace: "15s" is not between 1s and 9s'],
     [

@@ -59,7 +59,7 @@ describe('a sidecar in the app’s own files (the docs’ tutorial, unchanged)',
       {
         name: 'config-server',
         process_types: ['web'],
-        command: 'cd "$DEPS_DIR/../app" && ./config-server',
+        command: `cd "$DEPS_DIR/../app" && exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'config-server' './config-server'`,
         memory: 256,
       },
     ]);

@@ -18,7 +18,7 @@ describe('launch.yml', () => {
       processes: [
         {
           type: 'otel',
-          command: `cd "$DEPS_DIR/2/sidecars/otel" && export A='1' B='it'\\''s "$quoted" \`x\`' && ./otelcol --config "$HOME/otel.yaml" --set 'a=b'`,
+          command: `cd "$DEPS_DIR/2/sidecars/otel" && export A='1' B='it'\\''s "$quoted" \`x\`' && exec bash "$DEPS_DIR/2/sidecar_runtime/supervise.sh" 'otel' './otelcol --config "$HOME/otel.yaml" --set '\\''a=b'\\'''`,
           platforms: { cloudfoundry: { sidecar_for: ['web', 'worker'] } },
           limits: { memory: 128 },
         },
@@ -30,7 +30,10 @@ describe('launch.yml', () => {
   it('keeps env values and the command intact through bash', async () => {
     const env = { HOME: '/home/vcap/app', DEPS_DIR: '/' };
     const launch = buildLaunchYml('0', [{ ...sidecar, command: 'printf "%s|%s|%s" "$A" "$B" "$HOME"' }]);
-    const command = (launch.processes[0]?.command ?? '').replace('cd "$DEPS_DIR/0/sidecars/otel"', 'true');
+    // The supervisor runs its second argument with bash -c; eval does the same to the word here.
+    const command = (launch.processes[0]?.command ?? '')
+      .replace('cd "$DEPS_DIR/0/sidecars/otel"', 'true')
+      .replace(`exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'otel' `, 'eval ');
     const { stdout } = await execa('bash', ['-c', command], { env, extendEnv: false });
     expect(stdout).toBe(`1|it's "$quoted" \`x\`|/home/vcap/app`);
   });

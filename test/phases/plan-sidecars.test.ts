@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSidecarsDocument } from '../../src/config/parse.js';
 import type { BuildpackManifest } from '../../src/dependencies/manifest-types.js';
+import { sidecarCommand } from '../../src/launch/launch-config.js';
 import { planSidecars } from '../../src/phases/plan-sidecars.js';
 
 const MANIFEST: BuildpackManifest = {
@@ -21,7 +22,14 @@ const uriSidecar = (command: string, env = '') =>
 
 describe('planSidecars', () => {
   it('keeps a command of 4096 characters whose launch command still fits', () => {
-    const room = 4096 - 'cd "$DEPS_DIR/0/sidecars/agent" && '.length;
+    const wrapper = sidecarCommand('0', {
+      name: 'agent',
+      command: '',
+      processTypes: ['web'],
+      memoryMb: 64,
+      env: {},
+    });
+    const room = 4096 - wrapper.length;
     expect(plan(uriSidecar('x'.repeat(room))).sidecars[0]?.command).toHaveLength(room);
   });
 
@@ -30,7 +38,7 @@ describe('planSidecars', () => {
       expect(() =>
         plan(uriSidecar('x'.repeat(4000), '    env:\n      BIG: ' + 'v'.repeat(100) + '\n')),
       ).toThrow(
-        /with the install dir and env in front, the launch command is 41\d\d characters; Cloud Controller allows at most 4096/,
+        /with the install dir, env and supervisor in front, the launch command is 42\d\d characters; Cloud Controller allows at most 4096/,
       );
     });
   });

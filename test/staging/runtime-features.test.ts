@@ -69,16 +69,19 @@ describe('run-time features staged by bin/supply', () => {
     const runtimeDir = join(dirs.depsDir, '0', 'sidecar_runtime');
     expect((await readdir(runtimeDir)).sort()).toEqual(
       [
+        'bin',
         'cf-metadata.sh',
         'credentials.sh',
         'launch-yml-reader.sh',
         'memory-guard.sh',
         'other-sidecars.cmd',
         'probe.sh',
+        'proc-tree.sh',
         'process-types',
         'profile.sh',
         'ready-wait.sh',
         'runtime.json',
+        'sidecars.sh',
         'supervise.sh',
       ].sort(),
     );
@@ -218,7 +221,7 @@ describe('a staged droplet at run time', () => {
     const { d, launchYml } = await stagedDroplet(yml);
     const [agent, plain] = launchYml.processes.map((p) => p.command);
     expect(agent).toBe(
-      'cd "$DEPS_DIR/../app" && source "$DEPS_DIR/0/sidecar_runtime/cf-metadata.sh" && ./agent-cmd',
+      `cd "$DEPS_DIR/../app" && source "$DEPS_DIR/0/sidecar_runtime/cf-metadata.sh" && exec bash "$DEPS_DIR/0/sidecar_runtime/supervise.sh" 'agent' './agent-cmd'`,
     );
     // Nothing of the app's identity is in the droplet: it is read at launch.
     expect(await treeText(d.depsDir)).not.toContain('my-app');

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
+import { shellQuote } from '../../src/launch/shell-quote.js';
 import { makeTestBuildpack, serveFixtureSidecar, FIXTURES } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
@@ -78,7 +79,8 @@ describe('bin/supply', () => {
       const body = await waitForHttp(`http://127.0.0.1:${port}/config/`);
       expect(JSON.parse(body)).toMatchObject({ Scope: 'config-server-sidecar' });
     } finally {
-      sidecar.kill('SIGKILL');
+      // The supervisor passes SIGTERM on to the sidecar's process group and exits with it.
+      sidecar.kill('SIGTERM');
       await sidecar;
     }
   });
@@ -105,7 +107,7 @@ describe('bin/supply', () => {
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
     const [entry] = (await readLaunch(dirs.depsDir)).processes;
-    expect(entry?.command.endsWith(` && ${command}`)).toBe(true);
+    expect(entry?.command.endsWith(` ${shellQuote(command)}`)).toBe(true);
 
     await writeFile(join(dirs.depsDir, '0', 'sidecars', 'quoted', 'marker'), 'from the install dir');
     const out = join(await tempDir('out-'), 'out.txt');
