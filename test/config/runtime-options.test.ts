@@ -169,8 +169,69 @@ describe('failure cases', () => {
       'credentials: [ { name: db, env: { P: "a..b" } } ]',
       'sidecars.yml:6: sidecars[0].credentials[0].env.P: "a..b" is not a key path like uri or db.password',
     ],
+    [
+      'restart: sometimes',
+      'sidecars.yml:6: sidecars[0].restart: "sometimes" is not "never", "on-failure" or "always"',
+    ],
+    [
+      'restart: { policy: on_failure }',
+      'sidecars.yml:6: sidecars[0].restart.policy: "on_failure" is not "never", "on-failure" or "always"',
+    ],
+    [
+      'restart: { max_restarts: 3 }',
+      'sidecars.yml:6: sidecars[0].restart.policy: is missing: never, on-failure or always',
+    ],
+    [
+      'restart: { policy: on-failure, max_restarts: 0 }',
+      'sidecars.yml:6: sidecars[0].restart.max_restarts: 0 is not a whole number from 1 to 1000',
+    ],
+    [
+      'restart: { policy: always, max_restarts: 5, within: 30s }',
+      'sidecars.yml:6: sidecars[0].restart.within: 30s is not longer than the back-off of 5 restarts in a row (31s): the budget could never be spent, and a sidecar that never starts would restart forever',
+    ],
+    [
+      'restart: { policy: never, within: 10m }',
+      'sidecars.yml:6: sidecars[0].restart.within: is a restart budget, but the policy is never: nothing is restarted in place',
+    ],
+    [
+      'restart: { policy: on-failure, max_restart: 3 }',
+      'sidecars.yml:6: sidecars[0].restart.max_restart: unknown key; did you mean "max_restarts"?',
+    ],
+    [
+      'over_memory: restart',
+      `sidecars.yml:6: sidecars[0].over_memory: is "restart", but the sidecar's restart policy is never: it cannot be restarted in place`,
+    ],
+    ['over_memory: kill', 'sidecars.yml:6: sidecars[0].over_memory: "kill" is not "warn" or "restart"'],
+    ['priority: 10', 'sidecars.yml:6: sidecars[0].priority: "10" is not "normal", "low" or "lowest"'],
   ])('%s', (line, message) => {
     expect(describeError(doc(line))).toBe(message);
+  });
+
+  it('takes restart as a word or as a map with a budget, over_memory and priority', () => {
+    const runtime = (...lines: string[]) =>
+      parseSidecarsDocument(doc(...lines), 'sidecars.yml').sidecars[0]?.runtime;
+    expect(runtime('restart: on-failure')).toEqual({
+      restart: { policy: 'on-failure', maxRestarts: 5, withinSeconds: 600 },
+    });
+    expect(runtime('restart: never')).toEqual({ restart: { policy: 'never' } });
+    expect(
+      runtime(
+        'restart: { policy: always, max_restarts: 10, within: 1h }',
+        'over_memory: warn',
+        'priority: low',
+      ),
+    ).toEqual({
+      restart: { policy: 'always', maxRestarts: 10, withinSeconds: 3600 },
+      overMemory: 'warn',
+      priority: 'low',
+    });
+    expect(runtime('restart: on-failure', 'over_memory: restart')?.overMemory).toBe('restart');
+  });
+
+  it('hints at what a budget of 0 means', () => {
+    expect(errorOf(doc('restart: { policy: on-failure, max_restarts: 0 }')).details.hint).toBe(
+      'A budget of 0 restarts is restart: never.',
+    );
   });
 
   it('points at the line of the bad value in a block map', () => {
