@@ -23,7 +23,8 @@ sidecar_bp_tree_rss_kb() {
     sidecar_bp_page_kb=$(($(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024))
   fi
   for f in /proc/[0-9]*/stat; do
-    IFS= read -r line <"$f" 2>/dev/null || continue
+    # 2>/dev/null first: a process that ended since the glob must not print an error.
+    IFS= read -r line 2>/dev/null <"$f" || continue
     pid=${f#/proc/}
     pid=${pid%/stat}
     # After "pid (comm) " (comm may hold spaces and parentheses): state ppid ... rss is the 22nd.

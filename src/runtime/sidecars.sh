@@ -39,7 +39,7 @@ source "$here/proc-tree.sh"
 runtime_json=$here/runtime.json
 home=$(cd "$here/../../.." && pwd)
 state_dir=
-for dir in ${TMPDIR:+"$TMPDIR"} "$home/tmp" /tmp; do
+for dir in ${TMPDIR:+"$TMPDIR"} "$home/tmp"; do
   if [[ -d $dir/sidecar-buildpack-state ]]; then
     state_dir=$dir/sidecar-buildpack-state
     break
@@ -64,7 +64,7 @@ fi
 running() {
   local line rest
   [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
-  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
   rest=${line##*) }
   [[ ${rest%% *} != Z ]]
 }

@@ -209,7 +209,7 @@ await_child() {
   while :; do
     f=
     # shellcheck disable=SC2086 # $killer is a pid or empty
-    wait -n -p f "$child" $killer
+    wait -n -p f "$child" $killer 2>/dev/null
     rc=$?
     [[ ${f:-} == "$child" ]] && break
     if [[ -n $killer && ${f:-} == "$killer" ]]; then
@@ -221,7 +221,7 @@ await_child() {
       kill -s "$pending_signal" -- "-$child" 2>/dev/null
       pending_signal=
     elif ((rc == 127)); then
-      wait "$child"
+      wait "$child" 2>/dev/null
       rc=$?
       break
     fi
@@ -236,7 +236,7 @@ await_child() {
 running() {
   local line rest
   [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
-  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
   rest=${line##*) }
   [[ ${rest%% *} != Z ]]
 }
@@ -456,7 +456,9 @@ start_child
 while :; do
   finished=
   # shellcheck disable=SC2086 # pids or empty
-  wait -n -p finished $child $timer $probe $sampler $waiter
+  # stderr to /dev/null: bash would print a job notice ("... Killed   { echo 1000 ...") into the
+  # sidecar's log when the sidecar dies of a signal; the supervisor's own line says it instead.
+  wait -n -p finished $child $timer $probe $sampler $waiter 2>/dev/null
   rc=$?
   if [[ -n $pending_signal ]]; then
     sig=$pending_signal
@@ -480,7 +482,7 @@ while :; do
     '')
       # wait -n found no job to wait for (127): the sidecar is gone.
       if ((rc == 127)) && [[ -n $child ]]; then
-        wait "$child"
+        wait "$child" 2>/dev/null
         on_sidecar_end "$?"
       fi
       ;;

@@ -255,6 +255,8 @@ describe('restart: in place', () => {
     const result = await launch(droplet, command);
     expect(result.exitCode).toBe(137);
     expect(lines(result.stderr)).toEqual([`[sidecar-buildpack] ${NAME}: the sidecar exited with status 137`]);
+    // Only the supervisor's line: no job notice of bash's ("... Killed   { echo 1000 ...").
+    expect(result.stderr).not.toContain('Killed');
   });
 });
 
