@@ -59,7 +59,7 @@ sidecar_bp_oom_kills() {
       0::*) path=${line#0::} ;;
       *:memory:* | *:memory,*:* | *,memory:* | *,memory,*) v1=${line#*:*:} ;;
     esac
-  done <"$proc" 2>/dev/null
+  done 2>/dev/null <"$proc"
   for f in "$root/memory$v1/memory.oom_control" "$root/memory/memory.oom_control" \
     "$root$path/memory.events" "$root/memory.events"; do
     [[ -r $f ]] || continue

@@ -15,6 +15,8 @@
 #   signal reaches the sidecar and every process it started; at oom_score_adj 1000 (any process
 #   may raise its own), so that when the container runs out of memory the kernel kills the
 #   sidecar, not the app; at the sidecar's nice value. The supervisor itself keeps 0 and 0.
+#   When the sidecar ends, whatever is left of its process group is killed before anything
+#   else happens (a process that left the group with setsid is beyond its reach).
 # - restart.policy never (the default): when the sidecar exits, the supervisor exits with its
 #   status and Cloud Foundry restarts the container, as for any process. on-failure / always:
 #   the sidecar is restarted in place after a failure (a non-zero exit, a signal, a failed health
@@ -92,6 +94,7 @@ for sig in TERM INT HUP QUIT USR1 USR2; do
 done
 
 child=       # the sidecar (its pid is its process group)
+group=       # the process group of the sidecar last started
 timer=       # sleep until the next health probe
 probe=       # a running health probe
 sampler=     # sleep until the next memory sample
@@ -166,6 +169,7 @@ start_child() {
     { echo 1000 2>/dev/null >/proc/self/oom_score_adj; exec bash -c "$command"; } &
   fi
   child=$!
+  group=$child
   set +m
   if [[ -n $health_kind ]]; then state=starting health_state=starting; else state=running; fi
   write_state
@@ -293,6 +297,7 @@ stop_sidecar() {
   kill -s "$sig" -- "-$child" 2>/dev/null
   await_child 0
   rc=$?
+  kill -KILL -- "-$group" 2>/dev/null
   echo "$prefix stopped (exit status $rc)"
   state=stopped last_exit=$rc last_reason="stopped by SIG$sig"
   write_state
@@ -333,6 +338,9 @@ on_sidecar_end() {
   local rc=$1 reason=${2:-} now_s ran_ms delay kept=() t
   stop_helpers
   child=
+  # What the sidecar started and left behind in its process group (a wrapper script killed
+  # with -9 leaves its agent running, holding the port the next start needs).
+  kill -KILL -- "-$group" 2>/dev/null
   [[ -n $reason ]] || reason=$(exit_reason "$rc")
   last_exit=$rc last_reason=$reason
   if [[ $policy == never ]]; then
@@ -413,6 +421,7 @@ on_probe_result() {
         stop_helpers
         kill -TERM -- "-$child" 2>/dev/null
         await_child 5
+        kill -KILL -- "-$group" 2>/dev/null
         state=stopped last_exit=1 last_reason="health check failed $failures times in a row"
         write_state
         exit 1
