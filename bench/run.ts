@@ -16,6 +16,7 @@ import { benchManySidecars } from './cases/many-sidecars.js';
 import { benchPeer } from './cases/peer.js';
 import { benchStartup } from './cases/startup.js';
 import { benchSupply } from './cases/supply.js';
+import { benchSupervision } from './cases/supervision.js';
 import { parseOptions } from './options.js';
 import { markdownTable, targetMet, type Row } from './report.js';
 import { startCountingServer } from './server.js';
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
     if (wants(6)) rows.push(...(await benchPackaging(ctx, real, largest)));
     await ctx.forget(largest, 'binary');
     if (wants(3)) rows.push(...(await benchPeakRss(ctx, link)));
+    if (wants(9)) rows.push(...(await benchSupervision(ctx)));
 
     const text = [
       `# Benchmark results${plan.quick ? ' (--quick: tiny sizes, not meaningful)' : ''}`,

@@ -7,6 +7,8 @@
 //   DRAIN_MS         on SIGTERM keep running this long before exiting (0: exit at once)
 //   DRAIN_PROBE_URL  while draining, GET this URL every 100 ms and record drain-ok/drain-fail
 //   IGNORE_TERM=1    ignore SIGTERM entirely
+//   WORK_LOOPS       run a loop this many times on each request (the bench's CPU-bound app: a
+//                    fixed amount of work, so that its throughput is its share of the CPU)
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -14,6 +16,8 @@ const env = process.env;
 const record = (event) => env.EVENTS_FILE && appendFileSync(env.EVENTS_FILE, `${Date.now()} ${event}\n`);
 
 const server = createServer((req, res) => {
+  let work = 0;
+  for (let i = Number(env.WORK_LOOPS ?? 0); i > 0; i--) work = (work * 31 + i) | 0;
   let status = 200;
   if (env.HEALTH_FILE) {
     try {
@@ -22,7 +26,7 @@ const server = createServer((req, res) => {
       status = 200;
     }
   }
-  res.writeHead(req.url === '/health' ? status : 200).end('ok\n');
+  res.writeHead(req.url === '/health' ? status : 200).end(work ? `ok ${work}\n` : 'ok\n');
 });
 server.listen(Number(env.LISTEN_PORT), '127.0.0.1', () => record(`listening ${process.pid}`));
 

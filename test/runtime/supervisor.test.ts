@@ -292,7 +292,10 @@ describe('supervisor: a signal to its pid or to its whole process group', () => 
   function listeningOn(port: number): Promise<boolean> {
     return new Promise((done) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => done(!socket.destroy()));
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
       socket.once('error', () => done(false));
     });
   }
@@ -329,6 +332,7 @@ describe('supervisor: a signal to its pid or to its whole process group', () => 
         );
         const side = launch(droplet, command, { detached: true });
         await listening(events);
+        expect(await listeningOn(port)).toBe(true);
         await new Promise((r) => setTimeout(r, 1000 + delayMs));
         const sent = Date.now();
         process.kill(target === 'pid' ? (side.pid as number) : -(side.pid as number), 'SIGTERM');
