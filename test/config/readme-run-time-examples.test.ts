@@ -22,7 +22,8 @@ it('the run-time feature examples in the README are valid sidecars.yml', async (
           ...block.split('\n').map((l) => `    ${l}`),
         ].join('\n');
     const sidecar = parseSidecarsDocument(doc, 'README.md').sidecars[0];
-    // Each example sets a run-time feature: ready/health/stop/credentials, cf_metadata or output.
+    // Each example sets a run-time feature: ready/health/stop/credentials/restart/over_memory/
+    // priority, cf_metadata or output.
     expect(sidecar?.runtime ?? sidecar?.cfMetadata ?? sidecar?.output, block).toBeDefined();
   }
 });
