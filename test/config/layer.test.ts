@@ -43,6 +43,28 @@ describe('operator defaults beneath the app config', () => {
     ]);
   });
 
+  it('layers restart, over_memory and priority per option, and names them as sidecars.yml does', async () => {
+    const app = await tempDir('layer-app-');
+    await writeFile(
+      join(app, 'sidecars.yml'),
+      ['sidecars:', '  - name: otel', '    priority: low', '    over_memory: warn'].join('\n'),
+    );
+    const config = await loadAppConfig(app, {
+      SIDECARS_DEFAULTS_YML: DEFAULTS.replace(
+        '    required: true\n',
+        '    required: true\n    restart: on-failure\n',
+      ),
+    });
+    expect(config?.sidecars[0]?.runtime).toEqual({
+      restart: { policy: 'on-failure', maxRestarts: 5, withinSeconds: 600 },
+      overMemory: 'warn',
+      priority: 'low',
+    });
+    expect(config?.layering?.[0]).toBe(
+      "otel: the operator's default, with over_memory, priority from sidecars.yml",
+    );
+  });
+
   it('lets the app override a default key by key, switch one off, and add its own', async () => {
     const config = await load(
       [
