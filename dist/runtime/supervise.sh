@@ -15,8 +15,9 @@
 #   signal reaches the sidecar and every process it started; at oom_score_adj 1000 (any process
 #   may raise its own), so that when the container runs out of memory the kernel kills the
 #   sidecar, not the app; at the sidecar's nice value. The supervisor itself keeps 0 and 0.
-#   When the sidecar ends, whatever is left of its process group is killed before anything
-#   else happens (a process that left the group with setsid is beyond its reach).
+#   When the sidecar ends, whatever is left of its process group gets TERM, and KILL 2-3 s
+#   later, before anything else happens (a process that left the group with setsid is beyond
+#   its reach).
 # - restart.policy never (the default): when the sidecar exits, the supervisor exits with its
 #   status and Cloud Foundry restarts the container, as for any process. on-failure / always:
 #   the sidecar is restarted in place after a failure (a non-zero exit, a signal, a failed health
@@ -236,6 +237,23 @@ await_child() {
   return "$rc"
 }
 
+# Ends what is left of the sidecar's process group once the sidecar itself has exited: TERM,
+# then KILL after $1 seconds (a wrapper killed with -9 leaves its agent running, holding the port
+# the next start needs; an agent that drains on TERM gets its time). No fork unless something is
+# left.
+end_group() {
+  local tenths
+  kill -0 -- "-$group" 2>/dev/null || return 0
+  kill -TERM -- "-$group" 2>/dev/null
+  for ((tenths = $1 * 10; tenths > 0; tenths--)); do
+    kill -0 -- "-$group" 2>/dev/null || return 0
+    # Cloud Foundry is stopping the container: no more waiting.
+    [[ $pending_signal == TERM || $pending_signal == INT ]] && break
+    sleep 0.1
+  done
+  kill -KILL -- "-$group" 2>/dev/null
+}
+
 # True while process $1 runs (exists and is not a zombie waiting to be collected).
 running() {
   local line rest
@@ -297,7 +315,7 @@ stop_sidecar() {
   kill -s "$sig" -- "-$child" 2>/dev/null
   await_child 0
   rc=$?
-  kill -KILL -- "-$group" 2>/dev/null
+  end_group 3
   echo "$prefix stopped (exit status $rc)"
   state=stopped last_exit=$rc last_reason="stopped by SIG$sig"
   write_state
@@ -338,9 +356,7 @@ on_sidecar_end() {
   local rc=$1 reason=${2:-} now_s ran_ms delay kept=() t
   stop_helpers
   child=
-  # What the sidecar started and left behind in its process group (a wrapper script killed
-  # with -9 leaves its agent running, holding the port the next start needs).
-  kill -KILL -- "-$group" 2>/dev/null
+  end_group 2
   [[ -n $reason ]] || reason=$(exit_reason "$rc")
   last_exit=$rc last_reason=$reason
   if [[ $policy == never ]]; then
@@ -421,7 +437,7 @@ on_probe_result() {
         stop_helpers
         kill -TERM -- "-$child" 2>/dev/null
         await_child 5
-        kill -KILL -- "-$group" 2>/dev/null
+        end_group 2
         state=stopped last_exit=1 last_reason="health check failed $failures times in a row"
         write_state
         exit 1
