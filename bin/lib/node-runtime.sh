@@ -2,6 +2,8 @@
 # shellcheck disable=SC2034 # SIDECAR_NODE is set here and read by the shims that source this file
 # Finds a Node.js runtime for the staging entrypoints. The stack (cflinuxfs4) has no node, so the
 # buildpack brings its own, the `node` dependency of its manifest.yml for $CF_STACK, taken from:
+#   0. the buildpack itself, unpacked (file: .../bin/node, as scripts/package.sh lays it out), run
+#      in place;
 #   1. an unpacked copy in the staging cache (CACHE_DIR/sidecar_buildpack/node/<version>-<sha>)
 #      or, for detect/release, which get no CACHE_DIR, in $TMPDIR;
 #   2. the buildpack's offline copy (cached zip: dependencies/<md5 of uri>/<basename>, or `file:`);
@@ -203,6 +205,17 @@ node_runtime_find() {
     sha=${sha,,} # sha256sum prints lower case; a manifest may not
     if [[ -n $cache_dir ]]; then root="$cache_dir/sidecar_buildpack/node"; else root="${TMPDIR:-/tmp}/sidecar_buildpack/node"; fi
     dest="$root/$version-${sha:0:12}"
+
+    # Our zips carry the runtime unpacked (file: .../bin/node): the cell unpacked the zip once and
+    # mounts it read-only, so it runs in place; nothing is unpacked, nothing goes to CACHE_DIR
+    # (copies left there by an older buildpack are removed), and the code cache lives in TMPDIR.
+    if [[ $file == */bin/node && -x $BP_DIR/$file && ! -d $BP_DIR/$file ]]; then
+      SIDECAR_NODE="$BP_DIR/$file"
+      SIDECAR_CODE_CACHE="${TMPDIR:-/tmp}/sidecar_buildpack/code-cache"
+      node_runtime_log "Using Node.js $version for staging (in the buildpack)"
+      [[ -n $cache_dir && -d $cache_dir/sidecar_buildpack/node ]] && rm -rf "$cache_dir/sidecar_buildpack/node"
+      return 0
+    fi
 
     if [[ -f $dest/.complete && -x $dest/bin/node ]]; then
       SIDECAR_NODE="$dest/bin/node"

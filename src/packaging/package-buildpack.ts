@@ -26,6 +26,7 @@ import { cachedDependency } from './download-cache.js';
 import { isCompressed, writeDeterministicZip, type ZipEntry } from './deterministic-zip.js';
 import { assertDistinctBasenames, sourceFor, type Mirror } from './mirror.js';
 import { planPackage } from './package-plan.js';
+import { runtimeBinary } from './runtime-binary.js';
 import { zipName } from './zip-name.js';
 import { formatBytes } from '../log/format-bytes.js';
 import { downloadProgress } from '../dependencies/download-progress.js';
@@ -89,7 +90,7 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
   );
   entries.push(textEntry('VERSION', `${version}\n`));
 
-  for (const { dependency, path } of plan.downloads) {
+  for (const { dependency, path, unpackRuntime } of plan.downloads) {
     const source = sourceFor(dependency, request.mirror);
     const where = source.kind === 'file' ? source.path : displayUrl(source.url);
     log.detail(
@@ -108,7 +109,20 @@ export async function packageBuildpack(request: PackageRequest, log: Logger): Pr
     log.detail(
       `  ${formatBytes(fetched.bytes)} from ${fetched.from}, sha256 verified (${((Date.now() - started) / 1000).toFixed(1)}s)`,
     );
-    entries.push({ path, source: { file: fetched.path }, executable: false, compress: !isCompressed(path) });
+    if (unpackRuntime) {
+      // Unpacked, and deflated in the zip: the cell unpacks the zip once, and no staging then
+      // unpacks (or caches) the runtime.
+      const binary = await runtimeBinary(fetched.path, dependency.sha256, request.cacheDir);
+      log.detail(`  unpacked to ${path} (run in place by the bin/ scripts)`);
+      entries.push({ path, source: { file: binary }, executable: true, compress: true });
+    } else {
+      entries.push({
+        path,
+        source: { file: fetched.path },
+        executable: false,
+        compress: !isCompressed(path),
+      });
+    }
   }
 
   await mkdir(request.outputDir, { recursive: true });

@@ -7,6 +7,10 @@
  *   `stack:` is added (Cloud Controller reads it at `cf create-buildpack`); online zips too, so an
  *   online zip named for a stack never offers another stack's downloads;
  * - a cached zip gets a `file:` key on each dependency, pointing at its packaged copy;
+ * - our zips for a stack, online and cached, carry the Node runtime unpacked (its `bin/node` at
+ *   runtimePath), and its `file:` key points there: the cell unpacks a buildpack zip once and
+ *   mounts it into every staging, so the shims run it in place and no staging unpacks or caches
+ *   a runtime (buildpack-packager's zips keep the .tgz, which the shims still unpack);
  * - a cached zip may leave dependencies out (a `packaging_profiles` entry, --exclude, --include);
  *   they are gone from its manifest too.
  */
@@ -27,11 +31,21 @@ export interface PlanRequest {
   include?: string[];
 }
 
-/** One file a cached zip must carry: the manifest entry and its place in the zip. */
+/** One file a zip must carry: the manifest entry and its place in the zip. */
 export interface PlannedDownload {
   dependency: ManifestDependency;
-  /** `dependencies/<md5 of uri>/<basename>`. */
+  /** `dependencies/<md5 of uri>/<basename>`, or runtimePath for the unpacked runtime. */
   path: string;
+  /** Carry the runtime's `bin/node` out of the .tgz, unpacked, instead of the .tgz. */
+  unpackRuntime?: boolean;
+}
+
+/**
+ * Where a zip carries the Node runtime unpacked: `dependencies/node-runtime/<version>-<sha256
+ * prefix>/bin/node`. The bin/ shims run a `file:` that ends in `/bin/node` in place.
+ */
+export function runtimePath(d: ManifestDependency): string {
+  return `dependencies/node-runtime/${d.version}-${d.sha256.toLowerCase().slice(0, 12)}/bin/node`;
 }
 
 export interface PackagePlan {
@@ -58,11 +72,19 @@ export function planPackage(manifest: BuildpackManifest, request: PlanRequest): 
   const left = { excluded: [...excluded].sort(), custom };
   if (!cached && stack === undefined) return { downloads: [], ...left };
 
-  const downloads: PlannedDownload[] = cached
-    ? kept.map((d) => ({ dependency: d, path: packagedPath(d.uri) }))
-    : [];
+  const isRuntime = (d: ManifestDependency) => d.name === RUNTIME_DEPENDENCY;
+  const downloads: PlannedDownload[] = kept
+    .filter((d) => cached || isRuntime(d))
+    .map((d) =>
+      isRuntime(d)
+        ? { dependency: d, path: runtimePath(d), unpackRuntime: true }
+        : { dependency: d, path: packagedPath(d.uri) },
+    );
   const dependencies = kept.map((d) =>
-    rewriteDependency(d, { stack, file: cached ? packagedPath(d.uri) : undefined }),
+    rewriteDependency(d, {
+      stack,
+      file: isRuntime(d) ? runtimePath(d) : cached ? packagedPath(d.uri) : undefined,
+    }),
   );
 
   const rewritten: BuildpackManifest =

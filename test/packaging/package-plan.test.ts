@@ -40,15 +40,25 @@ describe('planPackage', () => {
       'https://example.invalid/node_fs5.tgz',
       'https://example.invalid/otelcol.tar.gz',
     ]);
-    expect(plan.manifest?.dependencies.some((d) => 'cf_stacks' in d || 'file' in d)).toBe(false);
-    expect(plan.downloads).toEqual([]);
+    expect(plan.manifest?.dependencies.some((d) => 'cf_stacks' in d)).toBe(false);
+    // The online zip for a stack carries only the Node runtime, unpacked; sidecars download.
+    expect(plan.manifest?.dependencies.map((d) => d.file)).toEqual([
+      `dependencies/node-runtime/1.0.0-${'a'.repeat(12)}/bin/node`,
+      undefined,
+    ]);
+    expect(plan.downloads.map((d) => [d.dependency.name, d.path, d.unpackRuntime])).toEqual([
+      ['node', plan.manifest?.dependencies[0]?.file, true],
+    ]);
   });
 
-  it('gives every dependency of a cached zip a file: key at dependencies/<md5 of uri>/<basename>', () => {
+  it('gives every dependency of a cached zip a file: key at dependencies/<md5 of uri>/<basename>, the runtime its unpacked bin/node', () => {
     const plan = planPackage(manifest, { cached: true, stack: 'cflinuxfs4' });
-    const uri = 'https://example.invalid/node_fs4.tgz';
-    const expected = `dependencies/${createHash('md5').update(uri).digest('hex')}/node_fs4.tgz`;
-    expect(plan.manifest?.dependencies[0]).toMatchObject({ uri, file: expected });
+    const uri = 'https://example.invalid/otelcol.tar.gz';
+    const expected = `dependencies/${createHash('md5').update(uri).digest('hex')}/otelcol.tar.gz`;
+    expect(plan.manifest?.dependencies[1]).toMatchObject({ uri, file: expected });
+    expect(plan.manifest?.dependencies[0]?.file).toMatch(
+      /^dependencies\/node-runtime\/[^/]+-[0-9a-f]{12}\/bin\/node$/,
+    );
     expect(plan.downloads.map((d) => d.path)).toEqual(plan.manifest?.dependencies.map((d) => d.file));
     expect(plan.downloads).toHaveLength(2);
   });

@@ -123,10 +123,12 @@ describe('package.sh --cached', () => {
 
   it('holds bin/ with its modes, the bundle, docs and the stack’s dependencies, and nothing else', async () => {
     const listing = await zipListing(cached.zip);
-    const deps = [artifacts.node, artifacts.sidecar].map((a) => {
+    const deps = [artifacts.sidecar].map((a) => {
       const uri = `${UNREACHABLE}/${a?.name}/${a?.uri.slice(a.uri.lastIndexOf('/') + 1)}`;
       return `dependencies/${md5(uri)}/${uri.slice(uri.lastIndexOf('/') + 1)}`;
     });
+    // The Node runtime unpacked, run in place: no .tgz of it.
+    const runtime = `dependencies/node-runtime/22.23.1-${artifacts.node?.sha256.slice(0, 12)}/bin/node`;
     expect([...listing.keys()].sort()).toEqual(
       [
         'CHANGELOG.md',
@@ -144,6 +146,7 @@ describe('package.sh --cached', () => {
         ...RUNTIME_SCRIPTS.map((script) => `dist/runtime/${script}`),
         'manifest.yml',
         ...deps,
+        runtime,
       ].sort(),
     );
     for (const phase of ['detect', 'supply', 'finalize', 'release'])
@@ -151,6 +154,7 @@ describe('package.sh --cached', () => {
     expect(listing.get('manifest.yml')).toBe('-rw-r--r--');
     expect(listing.get('dist/runtime/supervise.sh')).toBe('-rwxr-xr-x');
     expect(listing.get(deps[0] ?? '')).toBe('-rw-r--r--');
+    expect(listing.get(runtime)).toBe('-rwxr-xr-x');
   });
 
   it('rewrites manifest.yml: stack:, no cf_stacks, file: keys at the md5 paths, whose bytes match the sha256', async () => {
@@ -159,7 +163,20 @@ describe('package.sh --cached', () => {
     expect(manifest.stack).toBe('cflinuxfs4');
     expect(manifest.dependencies.map((d) => d.name)).toEqual(['node', 'config-server']);
     expect(manifest.dependencies.map((d) => d.version)).not.toContain('1.0.1');
-    for (const d of manifest.dependencies) {
+    const [node, ...sidecars] = manifest.dependencies;
+    expect(node?.file).toBe(`dependencies/node-runtime/22.23.1-${node?.sha256.slice(0, 12)}/bin/node`);
+    // The runtime's bin/node as the .tgz holds it.
+    expect(await readFile(join(dir, node?.file ?? ''))).toEqual(
+      Buffer.from(
+        (
+          await execa('tar', ['-xOzf', artifacts.node?.path ?? '', '--wildcards', '*bin/node'], {
+            encoding: 'buffer',
+            stripFinalNewline: false,
+          })
+        ).stdout,
+      ),
+    );
+    for (const d of sidecars) {
       expect(d.cf_stacks).toBeUndefined();
       // md5sum, as the bin/ shims compute it, not our own code.
       const { stdout } = await execa('bash', ['-c', 'printf %s "$1" | md5sum | cut -d " " -f 1', '_', d.uri]);
@@ -208,7 +225,7 @@ describe('package.sh --cached', () => {
     const result = await packageSh(['--verify', cached.zip]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain('network refused, no node on PATH');
-    expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (from the buildpack, offline)');
+    expect(result.stdout).toContain('Using Node.js 22.23.1 for staging (in the buildpack)');
     expect(result.stdout).toMatch(/config-server: sidecar for web, 64 MB/);
     expect(result.stdout).toMatch(
       /Verified: staged in [\d.]+s on cflinuxfs4, offline \(.*proxy trap\), 0 connection attempts/,
@@ -302,7 +319,7 @@ describe('package.sh (online)', () => {
     expect(server.hits('/node/').length).toBe(nodeHits + 1);
   });
 
-  it('fails --verify --offline with an online zip, since staging needs the network', async () => {
+  it('fails --verify --offline with an online zip: it carries the runtime, but its sidecars download', async () => {
     const { zip } = await packaged(['--source', onlineSource, '--stack', 'cflinuxfs4']);
     const nodeHits = server.hits('/node/').length;
     const result = await packageSh(['--verify', zip, '--offline']);
@@ -310,8 +327,8 @@ describe('package.sh (online)', () => {
     expect(result.stderr).toMatch(
       /\*\*ERROR\*\* staging with sidecar_buildpack-cflinuxfs4-v9\.8\.7\.zip failed \(exit 1\)/,
     );
-    expect(result.all).toContain('found no Node.js runtime');
-    expect(result.all).toContain('node on PATH: none');
+    expect(result.all).toContain('Using Node.js 22.23.1 for staging (in the buildpack)');
+    expect(result.all).toMatch(/\*\*ERROR\*\* could not download config-server 1\.0\.0 from /);
     expect(server.hits('/node/').length).toBe(nodeHits);
   });
 });
