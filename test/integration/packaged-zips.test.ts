@@ -13,6 +13,7 @@ import { makeTestBuildpack, REPO_ROOT, serveFixtureSidecar, serveNodeRuntime } f
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
+import { listTree } from '../support/tree.js';
 import { BINARY_BUILDPACK, tutorialApp, withRunningApp } from './support/apps.js';
 import { startForwardProxy, type ForwardProxy } from './support/forward-proxy.js';
 
@@ -72,13 +73,13 @@ describe('packaged zips', () => {
   const unreachable = (): ManifestDependency[] =>
     local.map((d) => ({ ...d, uri: `${UNREACHABLE}/${d.name}/${d.uri.slice(d.uri.lastIndexOf('/') + 1)}` }));
 
-  async function stageAndServe(zip: string, env: Record<string, string>) {
+  async function stageAndServe(zip: string, env: Record<string, string>, cacheDir?: string) {
     const app = await tutorialApp();
     const outcome = await stage({
       appDir: app.dir,
       buildpacks: [zip, BINARY_BUILDPACK],
       env: { ...app.env, ...env },
-      cacheDir: await tempDir('cache-'),
+      cacheDir: cacheDir ?? (await tempDir('cache-')),
       outDir: await tempDir('staged-'),
     });
     expect(outcome.ok, outcome.log.join('\n')).toBe(true);
@@ -99,8 +100,13 @@ describe('packaged zips', () => {
   it('stages from the cached zip with no network at all', async () => {
     const zip = await packageZip(unreachable(), ['--cached', '--stack', 'cflinuxfs4']);
     expect(zip).toMatch(/sidecar_buildpack-cached-cflinuxfs4-v1\.2\.3\.zip$/);
-    const outcome = await stageAndServe(zip, await noNetwork());
-    expect(outcome.log).toContain('-----> Using Node.js 22.23.1 for staging (from the buildpack, offline)');
+    const cacheDir = await tempDir('cache-');
+    const outcome = await stageAndServe(zip, await noNetwork(), cacheDir);
+    expect(outcome.log).toContain('-----> Using Node.js 22.23.1 for staging (in the buildpack)');
+    // The runtime ran in place and the sidecar came from the buildpack: the app's build cache,
+    // which Cloud Controller stores per app, holds neither.
+    // (cf-local keeps one cache dir per buildpack, as the lifecycle does: they stay empty.)
+    expect((await listTree(cacheDir)).filter((path) => path.includes('/'))).toEqual([]);
     expect(outcome.log).toContain(
       '       config-server 1.0.0: from the buildpack (offline), sha256 verified',
     );
