@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { stage, type StageOptions } from '../../tools/cf-local/index.js';
+import { unpackedZipsDir } from '../../tools/cf-local/staging/buildpack-dir.js';
+import { canMountReadOnly } from '../../tools/cf-local/staging/run-script.js';
 import { tempDir } from '../support/tmp.js';
 import { BINARY_BUILDPACK } from '../integration/support/apps.js';
 
@@ -258,5 +260,38 @@ describe('cf-local stage', () => {
       expect(() => parseArgs(['stage', '.', '-b', 'x', '--env', `${name}=1`])).toThrow(
         `--env ${name}: Cloud Controller refuses user environment variables named VCAP_* or PORT`,
       );
+  });
+});
+
+describe('cf-local stage: the buildpack dir as a cell has it', () => {
+  it('mounts a buildpack read-only for its scripts, where the machine allows it', async (context) => {
+    if (!canMountReadOnly()) context.skip('no mount namespaces here (not root)');
+    const writes = await scriptBuildpack({
+      supply: 'touch "$(dirname "$0")/../written" && echo wrote || echo "read-only: $(dirname "$0")"',
+      finalize: 'true',
+      release: 'echo "default_process_types: {web: ./serve}"',
+    });
+    const outcome = await stageWith({ buildpacks: [writes] });
+    expect(outcome.ok, outcome.log.join('\n')).toBe(true);
+    expect(outcome.log.some((l) => l.startsWith('read-only: '))).toBe(true);
+    expect(await stat(join(writes, 'written')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('unpacks a zip once and reuses it for later stagings, as the executor does', async () => {
+    const source = await scriptBuildpack({
+      supply: 'echo "buildpack dir: $(cd "$(dirname "$0")/.." && pwd)"',
+      finalize: 'true',
+      release: 'echo "default_process_types: {web: ./serve}"',
+    });
+    const zip = join(await tempDir('zip-'), 'bp.zip');
+    await execa('zip', ['-qr', zip, '.'], { cwd: source });
+    const dirs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const outcome = await stageWith({ buildpacks: [zip] });
+      expect(outcome.ok, outcome.log.join('\n')).toBe(true);
+      dirs.push(outcome.log.find((l) => l.startsWith('buildpack dir: ')) ?? '');
+    }
+    expect(dirs[0]).toMatch(new RegExp(`^buildpack dir: ${unpackedZipsDir()}/`));
+    expect(dirs[1]).toBe(dirs[0]);
   });
 });

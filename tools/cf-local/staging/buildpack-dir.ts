@@ -2,8 +2,15 @@
  * Turns a `-b` argument into a directory holding the buildpack's bin/, as the lifecycle does with
  * admin buildpacks (zips unpacked into their own directory) and custom ones: `bin/` must be at the
  * root, or inside the only top-level directory (a zip of a folder, a git archive).
+ *
+ * A zip is unpacked once and reused by every later staging, as a cell's executor keeps an admin
+ * buildpack (cf-contract section 9): in $TMPDIR/cf-local-buildpacks/, keyed by the zip's path,
+ * size and mtime, at most KEEP_UNPACKED of them (the oldest go). Staging then mounts the
+ * buildpack read-only (run-script.ts), so a buildpack that writes into its own dir fails here as
+ * on a cell.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { exists } from '../exists.js';
@@ -27,13 +34,45 @@ export async function prepareBuildpack(key: string, workDir: string): Promise<Bu
   const source = resolve(key);
   const info = await stat(source).catch(() => undefined);
   if (!info) throw new StagingFailure([SUPPLY_FAIL, `buildpack not found: ${key}`]);
-  let dir = source;
-  if (info.isFile()) {
-    dir = join(workDir, 'buildpacks', keyDigest(key));
-    await mkdir(dir, { recursive: true });
-    await execa('unzip', ['-q', '-o', source, '-d', dir]);
-  }
+  const dir = info.isFile() ? await unpackedOnce(source, info.size, info.mtimeMs, workDir) : source;
   return { key, dir: await findBinParent(dir, key) };
+}
+
+/** Unpacked zips kept between stagings (each up to a cached buildpack's 100+ MB). */
+export const KEEP_UNPACKED = 8;
+
+export function unpackedZipsDir(): string {
+  return join(tmpdir(), 'cf-local-buildpacks');
+}
+
+async function unpackedOnce(zip: string, size: number, mtimeMs: number, workDir: string): Promise<string> {
+  const root = unpackedZipsDir();
+  const dir = join(root, `${keyDigest(zip)}-${size}-${Math.floor(mtimeMs)}`);
+  if (await exists(dir)) {
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
+    return dir;
+  }
+  // Unpacked beside, then renamed: a staging running at the same time sees all of it or none.
+  const temp = join(workDir, 'unpacking', keyDigest(zip));
+  await mkdir(temp, { recursive: true });
+  await execa('unzip', ['-q', '-o', zip, '-d', temp]);
+  await mkdir(root, { recursive: true });
+  await rename(temp, dir).catch(async () => {
+    if (!(await exists(dir))) throw new StagingFailure([SUPPLY_FAIL, `cannot unpack buildpack ${zip}`]);
+    await rm(temp, { recursive: true, force: true });
+  });
+  await pruneUnpacked(root);
+  return dir;
+}
+
+async function pruneUnpacked(root: string): Promise<void> {
+  const entries = await Promise.all(
+    (await readdir(root)).map(async (name) => ({ name, mtime: (await stat(join(root, name))).mtimeMs })),
+  );
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const old of entries.slice(KEEP_UNPACKED))
+    await rm(join(root, old.name), { recursive: true, force: true }).catch(() => undefined);
 }
 
 async function findBinParent(dir: string, key: string): Promise<string> {
