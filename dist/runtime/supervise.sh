@@ -195,9 +195,15 @@ start_probe() {
 # child it has reaped (seen in 3 of 6 group stops). bash reaps its background children itself.
 stop_helpers() {
   local pid
-  for pid in $timer $probe $sampler $waiter; do
-    kill "$pid" 2>/dev/null
+  # The sleeps get PIPE: a TERM that lands between the fork and the exec of `sleep` is caught by
+  # the child's copy of this shell's trap and lost, and the sleep then holds the supervisor's
+  # stdout open for its whole interval (seen with bash 5.1); PIPE is not trapped here, so it
+  # ends the child at any point, and bash prints no "Killed" job notice for it, as it would
+  # for KILL.
+  for pid in $timer $sampler $waiter; do
+    kill -PIPE "$pid" 2>/dev/null
   done
+  [[ -n $probe ]] && kill "$probe" 2>/dev/null
   timer='' probe='' sampler='' waiter=''
 }
 
@@ -232,7 +238,7 @@ await_child() {
     fi
   done
   # No `wait` after this kill either (see stop_helpers).
-  if [[ -n $killer ]]; then kill "$killer" 2>/dev/null; fi
+  if [[ -n $killer ]]; then kill -PIPE "$killer" 2>/dev/null; fi
   child=
   return "$rc"
 }
@@ -405,10 +411,10 @@ on_sidecar_end() {
   restart_times+=("$now_s")
   restarts=$((restarts + 1))
   echo "$prefix exited with status $rc ($reason); restart ${#restart_times[@]} of $max_restarts within $within_text, in ${delay}s" >&2
-  state="backing off" next_restart=$((now_s + delay))
-  write_state
   sleep "$delay" &
   waiter=$!
+  state="backing off" next_restart=$((now_s + delay))
+  write_state
 }
 
 # True once failures count: after a passed probe, or when start_period is over.
@@ -480,11 +486,16 @@ oom_before=${sidecar_bp_oom-}
 start_child
 while :; do
   finished=
-  # shellcheck disable=SC2086 # pids or empty
-  # stderr to /dev/null: bash would print a job notice ("... Killed   { echo 1000 ...") into the
-  # sidecar's log when the sidecar dies of a signal; the supervisor's own line says it instead.
-  wait -n -p finished $child $timer $probe $sampler $waiter 2>/dev/null
-  rc=$?
+  rc=0
+  # A signal that came while the last event was handled (say, between writing "backing off" and
+  # starting its sleep) is acted on now, not after whatever `wait` would wait for next.
+  if [[ -z $pending_signal ]]; then
+    # stderr to /dev/null: bash would print a job notice ("... Killed   { echo 1000 ...") into
+    # the sidecar's log when the sidecar dies of a signal; the supervisor's own line says it.
+    # shellcheck disable=SC2086 # pids or empty
+    wait -n -p finished $child $timer $probe $sampler $waiter 2>/dev/null
+    rc=$?
+  fi
   if [[ -n $pending_signal ]]; then
     sig=$pending_signal
     pending_signal=
@@ -494,7 +505,8 @@ while :; do
         if [[ -n $child ]]; then
           kill -s "$sig" -- "-$child" 2>/dev/null
           # Sent to the group, the signal may have ended the helpers too: start afresh.
-          for pid in $timer $probe $sampler; do kill "$pid" 2>/dev/null; done
+          for pid in $timer $sampler; do kill -PIPE "$pid" 2>/dev/null; done
+          [[ -n $probe ]] && kill "$probe" 2>/dev/null
           timer='' probe='' sampler=''
           schedule_probe
           schedule_sample
