@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cp, link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { ManifestDependency } from '../src/dependencies/manifest-types.js';
+import { runtimePath } from '../src/packaging/package-plan.js';
 import { sha256OfFile } from './artifacts.js';
 import type { Workspace } from './workspace.js';
 
@@ -49,8 +50,10 @@ export async function makeNodeRuntime(ws: Workspace, node: string, copy: boolean
 export interface BenchBuildpackOptions {
   nodeUri: string;
   nodeSha256: string;
-  /** The runtime tarball packaged in the buildpack, as in the cached zip. */
+  /** The runtime tarball packaged in the buildpack, as in a buildpack-packager zip. */
   nodePackagedFile?: string;
+  /** A node binary carried unpacked, as scripts/package.sh lays out its zips (run in place). */
+  nodeInPlace?: string;
   /** The bench sidecar's manifest entry; without it, a placeholder no staging fetches. */
   sidecar?: { uri: string; sha256: string; packagedFile?: string };
 }
@@ -83,6 +86,12 @@ export async function makeBuildpack(ws: Workspace, options: BenchBuildpackOption
     cf_stacks: ['cflinuxfs4'],
   };
   if (options.nodePackagedFile) node.file = await packageFile(dir, node.uri, options.nodePackagedFile);
+  if (options.nodeInPlace) {
+    node.file = runtimePath(node);
+    await mkdir(join(dir, node.file, '..'), { recursive: true });
+    await copyFile(options.nodeInPlace, join(dir, node.file));
+    await chmod(join(dir, node.file), 0o755);
+  }
   const manifest = {
     language: 'sidecar',
     dependencies: [node, sidecar],

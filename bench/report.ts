@@ -13,7 +13,7 @@ export interface Target {
 }
 
 export interface Row {
-  /** The bench item (README, Performance: 1-9). */
+  /** The bench item (README, Performance: 1-10). */
   item: number;
   measurement: string;
   unit: Unit;

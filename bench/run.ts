@@ -12,6 +12,7 @@ import { benchPeakRss } from './cases/peak-rss.js';
 import { benchRestage } from './cases/restage.js';
 import { serveNodeRuntime } from './cases/runtime.js';
 import { benchFormats } from './cases/formats.js';
+import { benchFreshStaging } from './cases/fresh-staging.js';
 import { benchManySidecars } from './cases/many-sidecars.js';
 import { benchPeer } from './cases/peer.js';
 import { benchStartup } from './cases/startup.js';
@@ -45,7 +46,9 @@ async function main(): Promise<number> {
     };
     const link = await serveNodeRuntime(ctx, false);
     const real =
-      plan.realNodeTarball && (wants(4) || wants(5) || wants(6)) ? await serveNodeRuntime(ctx, true) : link;
+      plan.realNodeTarball && (wants(4) || wants(5) || wants(6) || wants(10))
+        ? await serveNodeRuntime(ctx, true)
+        : link;
     const rows: Row[] = [];
     const smallest = plan.supplySizesMb[0] as number;
     const largest = plan.supplySizesMb[plan.supplySizesMb.length - 1] as number;
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     await ctx.forget(largest, 'binary');
     if (wants(3)) rows.push(...(await benchPeakRss(ctx, link)));
     if (wants(9)) rows.push(...(await benchSupervision(ctx)));
+    if (wants(10)) rows.push(...(await benchFreshStaging(ctx, real, smallest)));
 
     const text = [
       `# Benchmark results${plan.quick ? ' (--quick: tiny sizes, not meaningful)' : ''}`,

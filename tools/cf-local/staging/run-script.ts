@@ -61,26 +61,18 @@ export interface ScriptOptions {
   captureStdout?: boolean;
 }
 
+/** `file args...` with `dir` mounted read-only where canMountReadOnly(), else as it is. */
+export function withReadOnly(dir: string, file: string, args: readonly string[]): [string, string[]] {
+  return canMountReadOnly()
+    ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', READ_ONLY, dir, file, ...args]]
+    : [file, [...args]];
+}
+
 /** Runs `file args...` to completion; never rejects for a non-zero exit (callers decide). */
 export function runScript(file: string, args: readonly string[], opts: ScriptOptions): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
     // <buildpack>/bin/<script>: the buildpack is the script's grandparent dir.
-    const [command, argv]: [string, string[]] = canMountReadOnly()
-      ? [
-          'unshare',
-          [
-            '-m',
-            '--propagation',
-            'private',
-            'sh',
-            '-c',
-            READ_ONLY,
-            resolvePath(file, '..', '..'),
-            file,
-            ...args,
-          ],
-        ]
-      : [file, [...args]];
+    const [command, argv] = withReadOnly(resolvePath(file, '..', '..'), file, args);
     const child = spawn(command, argv, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     if (opts.captureStdout) child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
