@@ -143,3 +143,23 @@ async function packageFile(dir: string, uri: string, source: string): Promise<st
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');
 }
+
+/**
+ * bench/peer: the bash supply buildpack an app developer would write instead of this one
+ * (sha256sum -c, tar xzf, launch.yml by printf), with `archive` packaged in it.
+ */
+export async function makePeerBuildpack(
+  ws: Workspace,
+  archive: { path: string; sha256: string },
+  executable: string,
+): Promise<string> {
+  const peer = await ws.dir('peer-buildpack');
+  await cp(join(REPO_ROOT, 'bench', 'peer', 'bin'), join(peer, 'bin'), { recursive: true });
+  await mkdir(join(peer, 'dependencies'));
+  await link(archive.path, join(peer, 'dependencies', 'bench-sidecar.tgz'));
+  await writeFile(
+    join(peer, 'sidecar.env'),
+    `NAME=bench\nFILE=dependencies/bench-sidecar.tgz\nSHA256=${archive.sha256}\nCOMMAND=./${executable}\nMEMORY=64\n`,
+  );
+  return peer;
+}

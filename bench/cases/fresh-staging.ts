@@ -10,11 +10,11 @@
  * every staging: target 1 MiB), and a restage with that cache warm, in place against .tgz (no
  * slower).
  */
-import { cp, link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withReadOnly } from '../../tools/cf-local/staging/run-script.js';
 import { EXECUTABLE } from '../artifacts.js';
-import { makeApp, makeBuildpack, REPO_ROOT } from '../buildpack.js';
+import { makeApp, makeBuildpack, makePeerBuildpack } from '../buildpack.js';
 import { MB, type BenchContext } from '../context.js';
 import { compare, runOnce, type Command } from '../measure.js';
 import type { Row } from '../report.js';
@@ -71,14 +71,7 @@ export async function benchFreshStaging(
     'in place': await makeBuildpack(ctx.ws, { ...node, nodeInPlace: ctx.node, sidecar }),
     '.tgz': await makeBuildpack(ctx.ws, { ...node, nodePackagedFile: real.tarball, sidecar }),
   };
-  const peer = await ctx.ws.dir('peer-buildpack');
-  await cp(join(REPO_ROOT, 'bench', 'peer', 'bin'), join(peer, 'bin'), { recursive: true });
-  await mkdir(join(peer, 'dependencies'));
-  await link(archive.path, join(peer, 'dependencies', 'bench-sidecar.tgz'));
-  await writeFile(
-    join(peer, 'sidecar.env'),
-    `NAME=bench\nFILE=dependencies/bench-sidecar.tgz\nSHA256=${archive.sha256}\nCOMMAND=./${EXECUTABLE}\nMEMORY=64\n`,
-  );
+  const peer = await makePeerBuildpack(ctx.ws, archive, EXECUTABLE);
   const app = await makeApp(ctx.ws, 'sidecar');
   const depsDir = join(await ctx.ws.dir('deps'), 'deps');
   const tmp = await ctx.ws.dir('fresh-tmp');

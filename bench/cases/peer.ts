@@ -3,10 +3,10 @@
  * an app developer would write instead (bench/peer/bin/supply: sha256sum -c, tar xzf, launch.yml
  * by printf), both staged the same way: never slower than the script is the goal.
  */
-import { cp, link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXECUTABLE, type PayloadKind } from '../artifacts.js';
-import { makeApp, makeBuildpack, REPO_ROOT } from '../buildpack.js';
+import { makeApp, makeBuildpack, makePeerBuildpack } from '../buildpack.js';
 import { MB, type BenchContext } from '../context.js';
 import { compare } from '../measure.js';
 import type { Row } from '../report.js';
@@ -27,14 +27,7 @@ export async function benchPeer(
     nodeSha256: runtime.sha256,
     sidecar: { uri, sha256: archive.sha256, packagedFile: archive.path },
   });
-  const peer = await ctx.ws.dir('peer-buildpack');
-  await cp(join(REPO_ROOT, 'bench', 'peer', 'bin'), join(peer, 'bin'), { recursive: true });
-  await mkdir(join(peer, 'dependencies'));
-  await link(archive.path, join(peer, 'dependencies', 'bench-sidecar.tgz'));
-  await writeFile(
-    join(peer, 'sidecar.env'),
-    `NAME=bench\nFILE=dependencies/bench-sidecar.tgz\nSHA256=${archive.sha256}\nCOMMAND=./${EXECUTABLE}\nMEMORY=64\n`,
-  );
+  const peer = await makePeerBuildpack(ctx.ws, archive, EXECUTABLE);
   const app = await makeApp(ctx.ws, 'sidecar');
   const cacheDir = await ctx.ws.dir('cache');
   const depsDir = join(await ctx.ws.dir('deps'), 'deps');

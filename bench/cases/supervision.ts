@@ -13,14 +13,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SidecarRuntimeOptions } from '../../src/config/runtime-options-types.js';
 import { sidecarCommand } from '../../src/launch/launch-config.js';
 import { shellQuote } from '../../src/launch/shell-quote.js';
 import { installRuntime } from '../../src/runtime/install-runtime.js';
 import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
-import { freePort } from '../../test/support/net.js';
+import { acceptsConnections, freePort } from '../../test/support/net.js';
 import { launch as launcherArgs } from '../../tools/cf-local/run/launcher-script.js';
 import { REPO_ROOT } from '../buildpack.js';
 import type { BenchContext } from '../context.js';
@@ -106,20 +105,9 @@ async function cpuMs(pid: number): Promise<number> {
   return ((f[11] as number) + (f[12] as number) + (f[13] as number) + (f[14] as number)) * 10;
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
 async function untilListening(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await listening(port))) {
+  while (!(await acceptsConnections(port))) {
     if (Date.now() > deadline) throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
     await sleep(5);
   }
@@ -233,7 +221,7 @@ async function measureSupervision(ctx: BenchContext): Promise<Row[]> {
     const pid = await sidecarPid(restarting.home);
     const killed = Date.now();
     process.kill(pid, 'SIGKILL');
-    while (await listening(restartPort)) await sleep(1);
+    while (await acceptsConnections(restartPort)) await sleep(1);
     await untilListening(restartPort);
     latency.push(Date.now() - killed);
     await stop(restartSupervisor);

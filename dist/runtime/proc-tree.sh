@@ -10,6 +10,8 @@
 #                                sums them.
 #   sidecar_bp_oom_kills         sets sidecar_bp_oom to the container's count of OOM kills
 #                                (cgroup v2 memory.events, v1 memory.oom_control), or empty.
+#   sidecar_bp_running PID       true while PID runs (exists and is not a zombie waiting to be
+#                                collected: kill -0 still finds those).
 #
 # SIDECAR_BP_CGROUP_ROOT and SIDECAR_BP_PROC_CGROUP move /sys/fs/cgroup and /proc/self/cgroup
 # for tests, as in memory-guard.sh.
@@ -72,4 +74,12 @@ sidecar_bp_oom_kills() {
     done <"$f"
   done
   return 1
+}
+
+sidecar_bp_running() {
+  local line rest
+  [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  rest=${line##*) }
+  [[ ${rest%% *} != Z ]]
 }

@@ -60,15 +60,6 @@ if [[ -z $process_type && -n $state_dir ]]; then
   ((${#kept[@]})) && names=("${kept[@]}")
 fi
 
-# True while process $1 runs (exists and is not a zombie).
-running() {
-  local line rest
-  [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
-  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-  rest=${line##*) }
-  [[ ${rest%% *} != Z ]]
-}
-
 now_ms=${EPOCHREALTIME//[!0-9]/}
 now_ms=$((now_ms / 1000))
 duration() {
@@ -93,7 +84,7 @@ for n in "${names[@]}"; do
       [[ -n $key ]] && s[$key]=$value
     done <"$state_dir/$n"
     # A supervisor that is gone without writing "stopped" was killed (kill -9, or the kernel).
-    if [[ ${s[state]} != stopped ]] && ! running "${s[supervisor]}"; then
+    if [[ ${s[state]} != stopped ]] && ! sidecar_bp_running "${s[supervisor]}"; then
       s[state]=stopped s[pid]=
       s[last_reason]="its supervisor (pid ${s[supervisor]}) is gone"
     fi
@@ -102,7 +93,7 @@ for n in "${names[@]}"; do
     s[memory_mb]=$(jq -r --arg n "$n" '.sidecars[$n].memoryMb' "$runtime_json")
   fi
   memory_now=
-  if [[ -n ${s[pid]} ]] && running "${s[pid]}" && sidecar_bp_tree_rss_kb "${s[pid]}"; then
+  if [[ -n ${s[pid]} ]] && sidecar_bp_running "${s[pid]}" && sidecar_bp_tree_rss_kb "${s[pid]}"; then
     memory_now=$((sidecar_bp_rss_kb / 1024))
   else
     s[pid]=

@@ -260,15 +260,6 @@ end_group() {
   kill -KILL -- "-$group" 2>/dev/null
 }
 
-# True while process $1 runs (exists and is not a zombie waiting to be collected).
-running() {
-  local line rest
-  [[ $1 =~ ^[0-9]+$ && -r /proc/$1/stat ]] || return 1
-  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-  rest=${line##*) }
-  [[ ${rest%% *} != Z ]]
-}
-
 # True while any app process runs: every launch that is not a known sidecar records its pid
 # (profile.sh), a manifest-declared sidecar's too, so none of them ends the grace early.
 app_alive() {
@@ -276,7 +267,7 @@ app_alive() {
   for f in "$app_pid_files"*.pid; do
     pid=${f#"$app_pid_files"}
     pid=${pid%.pid}
-    running "$pid" && return 0
+    sidecar_bp_running "$pid" && return 0
   done
   return 1
 }
@@ -307,7 +298,7 @@ stop_sidecar() {
     echo "$prefix SIG$sig received: keeping the sidecar serving until the app's processes exit (at most ${grace}s)"
     now_ms
     local deadline=$((now_ms + grace * 1000))
-    while app_alive && running "$child"; do
+    while app_alive && sidecar_bp_running "$child"; do
       now_ms
       ((now_ms < deadline)) || break
       sleep 0.1

@@ -3,11 +3,10 @@
  * (sidecarCommand), around a real server process (serve.mjs) on a real port.
  */
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SidecarRuntimeOptions } from '../../src/config/runtime-options-types.js';
-import { freePort } from '../support/net.js';
+import { acceptsConnections, freePort } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
 import { launch, readEvents, serveCommand, supervisedSidecar, until, type Droplet } from './launcher.js';
 
@@ -288,18 +287,6 @@ describe('supervisor: stop order', () => {
 });
 
 describe('supervisor: a signal to its pid or to its whole process group', () => {
-  /** True while something accepts connections on 127.0.0.1:port. */
-  function listeningOn(port: number): Promise<boolean> {
-    return new Promise((done) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-  }
-
   // Ctrl-C, `kill -- -PGID` and cf-local signal the group: the supervisor's own timer sleep and
   // probe die with it. Garden signals the pid only. Either way it must stop at once, pass the
   // signal on and leave nothing behind. With bash 5.2 a group signal could leave it in `wait` for
@@ -332,7 +319,7 @@ describe('supervisor: a signal to its pid or to its whole process group', () => 
         );
         const side = launch(droplet, command, { detached: true });
         await listening(events);
-        expect(await listeningOn(port)).toBe(true);
+        expect(await acceptsConnections(port)).toBe(true);
         await new Promise((r) => setTimeout(r, 1000 + delayMs));
         const sent = Date.now();
         process.kill(target === 'pid' ? (side.pid as number) : -(side.pid as number), 'SIGTERM');
@@ -348,7 +335,7 @@ describe('supervisor: a signal to its pid or to its whole process group', () => 
         expect(result.exitCode).toBe(0);
         expect((await readEvents(events)).map((e) => e.event)).toContain('term');
         expect(result.stdout).toContain(`[sidecar-buildpack] ${NAME}: stopped (exit status 0)`);
-        expect(await listeningOn(port)).toBe(false);
+        expect(await acceptsConnections(port)).toBe(false);
       }
     });
   }

@@ -1,5 +1,5 @@
 /** Ports and readiness polling for tests that start real servers. */
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,4 +28,16 @@ export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<stri
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${String(last)}`);
+}
+
+/** True while something accepts TCP connections on 127.0.0.1:port. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
 }
