@@ -49,6 +49,9 @@ async function main(): Promise<number> {
       plan.realNodeTarball && (wants(4) || wants(5) || wants(6) || wants(10))
         ? await serveNodeRuntime(ctx, true)
         : link;
+    // Packaging unpacks the runtime's bin/node into the zip: it must be the binary, not the link
+    // the quick plan otherwise packs.
+    const binary = real === link && (wants(6) || wants(10)) ? await serveNodeRuntime(ctx, true) : real;
     const rows: Row[] = [];
     const smallest = plan.supplySizesMb[0] as number;
     const largest = plan.supplySizesMb[plan.supplySizesMb.length - 1] as number;
@@ -68,11 +71,11 @@ async function main(): Promise<number> {
       for (const count of plan.manyCounts)
         rows.push(...(await benchManySidecars(ctx, link, count, plan.manySizeMb)));
     if (wants(5)) rows.push(...(await benchRestage(ctx, real, smallest)));
-    if (wants(6)) rows.push(...(await benchPackaging(ctx, real, largest)));
+    if (wants(6)) rows.push(...(await benchPackaging(ctx, binary, largest)));
     await ctx.forget(largest, 'binary');
     if (wants(3)) rows.push(...(await benchPeakRss(ctx, link)));
     if (wants(9)) rows.push(...(await benchSupervision(ctx)));
-    if (wants(10)) rows.push(...(await benchFreshStaging(ctx, real, smallest)));
+    if (wants(10)) rows.push(...(await benchFreshStaging(ctx, binary, smallest)));
 
     const text = [
       `# Benchmark results${plan.quick ? ' (--quick: tiny sizes, not meaningful)' : ''}`,

@@ -23,8 +23,8 @@ export async function runtimeBinary(tgz: string, sha256: string, cacheDir: strin
       filter: (path) => /^(\.\/)?bin\/node$/.test(path),
     });
     if (!(await isFile(join(temp, 'bin', 'node'))))
-      throw new UserError(`the node runtime ${tgz} has no bin/node at its root`, {
-        hint: 'the bin/ shims run bin/node; package a Cloud Foundry build of Node.js',
+      throw new UserError(`the node runtime ${tgz} has no bin/node file at its root`, {
+        hint: 'the bin/ shims run bin/node in place (a link does not do); package a Cloud Foundry build of Node.js',
       });
     await rm(dir, { recursive: true, force: true });
     await rename(temp, dir);
