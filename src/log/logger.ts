@@ -81,15 +81,24 @@ export class Logger {
  * Text from the app (a YAML key, a value, a server's answer) must not forge log lines: control
  * characters are shown escaped (`\x1b`), and a message's later lines continue 7 spaces in, as
  * libbuildpack prints them, never at column 0 where `-----> ` or `**ERROR**` would pass as ours.
+ * Escaped too, as `\u2028`: what a terminal or log viewer may take for a line break or a control
+ * sequence (C1 controls such as NEL and CSI, the line and paragraph separators), what reorders
+ * the text around it (bidi overrides and isolates), and what cannot be seen (zero-width
+ * characters, the BOM), so that a reason such as a sha256 with a U+200B in it shows.
  */
 export function oneMessage(text: string): string {
-  const escaped = text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x08\x0b-\x1f\x7f]/g,
-    (c) => (c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
-  );
+  const escaped = text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\r') return '\\r';
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
   return escaped.replace(/\n/g, '\n       ');
 }
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /**
  * A logger writing to the process's stdout (`stdout`, staging), or all to stderr for a phase

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseSidecarsDocument } from '../../src/config/parse.js';
+import type { UserError } from '../../src/errors.js';
 import { Logger } from '../../src/log/logger.js';
 import { redact, redactUrls, urlSecrets } from '../../src/log/redact.js';
 
@@ -79,6 +81,35 @@ describe('log lines the app cannot forge', () => {
     expect(lines).toEqual([
       '       **ERROR** sidecars.yml: bad key "a\n       -----> Installed\\r\\x1b[2K"\n',
     ]);
+  });
+
+  it('escapes what a viewer may take for a line break or a control sequence, or reorder, or not show', () => {
+    const lines: string[] = [];
+    const log = new Logger({ write: (t) => void lines.push(t) });
+    log.error('NEL\u0085-----> x CSI\u009b2K LS\u2028PS\u2029 RLO\u202egnp.exe sha\u200bsum BOM\ufeff é ü ✓');
+    expect(lines).toEqual([
+      '       **ERROR** NEL\\x85-----> x CSI\\x9b2K LS\\u2028PS\\u2029 RLO\\u202egnp.exe sha\\u200bsum BOM\\ufeff é ü ✓\n',
+    ]);
+  });
+});
+
+describe('an invisible character in a value', () => {
+  it('shows in the error line: a sha256 with a U+200B in it', () => {
+    const sha = `${'a'.repeat(32)}\u200b${'a'.repeat(31)}`;
+    const doc = `sidecars:\n  - name: x\n    uri: https://h/x.tgz\n    sha256: ${sha}\n    command: ./x\n    memory: 64M\n`;
+    const error = (() => {
+      try {
+        parseSidecarsDocument(doc, 'sidecars.yml');
+      } catch (e) {
+        return e as UserError;
+      }
+      throw new Error('expected a UserError');
+    })();
+    const lines: string[] = [];
+    new Logger({ write: (t) => void lines.push(t) }).error(error.describe());
+    expect(lines.join('')).toContain(
+      `"${'a'.repeat(32)}\\u200b${'a'.repeat(31)}" is not a sha256 (64 hex characters)`,
+    );
   });
 });
 
