@@ -17,6 +17,28 @@ import {
 import { UserError } from '../errors.js';
 import { closest } from './did-you-mean.js';
 
+/**
+ * What the YAML reader would misread: CR-only line ends (one long line to it), and U+FFFD, which
+ * stands for bytes that were not UTF-8 (an env var decoded by the platform, or by Node).
+ */
+function assertReadableText(text: string, file: string): void {
+  const lineOf = (index: number) => text.slice(0, index).split(/\r\n|\n|\r/).length;
+  const cr = /\r(?!\n)/.exec(text);
+  if (cr)
+    throw new UserError('has CR-only line ends (as old Mac editors saved them); YAML needs LF or CRLF', {
+      file,
+      line: lineOf(cr.index),
+      hint: 'Save it with LF line ends.',
+    });
+  const replaced = text.indexOf('\ufffd');
+  if (replaced >= 0)
+    throw new UserError('holds U+FFFD, the character that stands for bytes that were not UTF-8', {
+      file,
+      line: lineOf(replaced),
+      hint: 'Save or set it as UTF-8.',
+    });
+}
+
 export class YamlSource {
   private constructor(
     readonly file: string,
@@ -26,13 +48,25 @@ export class YamlSource {
 
   /** Parses `text`; YAML syntax errors (tabs, duplicate keys, bad indentation) become UserErrors. */
   static parse(text: string, file: string): YamlSource {
+    assertReadableText(text, file);
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
     const first = doc.errors[0];
     if (first) {
       const line = first.linePos?.[0]?.line;
-      const message =
-        first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+      const raw = first.message.split('\n')[0] ?? '';
+      if (first.code === 'MULTIPLE_DOCS' || raw.includes('multiple documents'))
+        throw new UserError('holds more than one YAML document (a `---` line starts another): give one', {
+          file,
+          ...(line ? { line } : {}),
+          hint: 'Put every sidecar under the one `sidecars:` list.',
+        });
+      if (raw.includes('Maximum call stack'))
+        throw new UserError('nests lists or maps too deeply for the YAML reader', {
+          file,
+          hint: 'A sidecars.yml needs a few levels: sidecars, an entry, its env.',
+        });
+      const message = raw.replace(/ at line \d+, column \d+:?$/, '') || 'invalid YAML';
       throw new UserError(`is not valid YAML: ${message}`, {
         file,
         ...(line ? { line } : {}),

@@ -2,11 +2,13 @@
  * Reads a file of the app (sidecars.yml, Procfile) as a hostile app dir allows: only a regular
  * file, inside the app dir (a symlink must resolve inside it too), of a bounded size. A link to
  * `/proc/self/environ` or outside the app, a FIFO that would block staging, a device, or a file
- * too large to parse in bounded time is refused before a byte is read, with a clear error.
+ * too large to parse in bounded time is refused before a byte is read, with a clear error. Its
+ * text must be UTF-8 (decode-text.ts).
  */
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
+import { decodeUtf8 } from './decode-text.js';
 
 export interface AppFileOptions {
   /** The largest size read. */
@@ -46,7 +48,7 @@ export async function readAppFile(
       file: name,
       hint: 'Keep it to what the buildpack needs; put large settings into files of the app that the sidecar reads.',
     });
-  return readFile(target, 'utf8');
+  return decodeUtf8(await readFile(target), name);
 }
 
 function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {

@@ -287,7 +287,7 @@ describe('parseSidecarsDocument', () => {
         'sidecars:\n  - &s {name: a, dependency: x}\n  - *s\n',
         'sidecars.yml:3: sidecars[1]: expected a map of keys, got an alias (*s); write the value out',
       ],
-      ['two documents', 'sidecars: []\n---\nsidecars: []\n', 'is not valid YAML'],
+      ['two documents', 'sidecars: []\n---\nsidecars: []\n', 'holds more than one YAML document'],
     ])('refuses %s', (_what, text, message) => {
       expect(errorOf(text)).toContain(message);
     });
@@ -385,5 +385,70 @@ describe('env keeps what the app wrote', () => {
       'sidecars.yml:5: sidecars[0].env."A\\n-----> Installed\\u001b[2K": is not a valid environment variable name (letters, digits and _, not starting with a digit)',
     );
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('text the YAML reader would misread', () => {
+  const entry = [
+    'sidecars:',
+    '  - name: a',
+    '    command: ./a',
+    '    uri: https://h/a.tgz',
+    `    sha256: ${SHA}`,
+    '    memory: 64M',
+  ];
+
+  it.each([
+    [
+      'two documents',
+      'sidecars: []\n---\nsidecars: []\n',
+      'sidecars.yml:2: holds more than one YAML document (a `---` line starts another): give one',
+    ],
+    [
+      'brackets nested 20,000 deep',
+      `sidecars: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+      'sidecars.yml: nests lists or maps too deeply for the YAML reader',
+    ],
+    [
+      'CR-only line ends',
+      entry.join('\r'),
+      'sidecars.yml:1: has CR-only line ends (as old Mac editors saved them); YAML needs LF or CRLF',
+    ],
+    [
+      'U+FFFD (bytes that were not UTF-8)',
+      entry.join('\n').replace('./a', './caf\ufffd'),
+      'sidecars.yml:3: holds U+FFFD, the character that stands for bytes that were not UTF-8',
+    ],
+  ])('%s: one clear line, never a library function or a stack overflow', (_name, text, message) => {
+    expect(errorOf(text).split('\n')[0]).toBe(message);
+  });
+
+  it('still reads CRLF line ends', () => {
+    expect(parseSidecarsDocument(entry.join('\r\n'), 'sidecars.yml').sidecars[0]?.command).toBe('./a');
+  });
+
+  it.each([
+    [
+      'UTF-16 with a byte order mark',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(entry.join('\n'), 'utf16le')]),
+      'sidecars.yml: is UTF-16 (or holds NUL bytes); it must be UTF-8',
+    ],
+    [
+      'Latin-1',
+      Buffer.from(entry.join('\n').replace('./a', './caf\u00e9'), 'latin1'),
+      'sidecars.yml:3: is not UTF-8: byte 0xE9 cannot start or continue a UTF-8 character (Latin-1 or Windows-1252?)',
+    ],
+  ])('refuses a sidecars.yml in %s, naming the encoding', async (_name, bytes, message) => {
+    const app = await writeTree({ 'sidecars.yml': { content: bytes } });
+    const error = await loadAppConfig(app, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).describe().split('\n')[0]).toBe(message);
+  });
+
+  it('reads UTF-8 with a byte order mark', async () => {
+    const app = await writeTree({
+      'sidecars.yml': { content: Buffer.from(`\ufeff${entry.join('\n')}`, 'utf8') },
+    });
+    expect((await loadAppConfig(app, {}))?.sidecars[0]?.name).toBe('a');
   });
 });
