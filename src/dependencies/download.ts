@@ -119,6 +119,11 @@ async function downloadOnce(
     if (Number.isFinite(expectedLength) && hashing.bytes !== expectedLength) {
       throw new Error(`truncated body: got ${hashing.bytes} of ${expectedLength} bytes`);
     }
+    // Nothing at all is no artifact, whatever its sha256 would say: name what the server did.
+    if (hashing.bytes === 0)
+      throw new PermanentError(
+        `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''} with an empty body, not the artifact`,
+      );
     const actual = hashing.digest();
     if (actual !== request.sha256) throw checksumMismatch(request.label, request.sha256, actual);
     await rename(temp, request.dest);

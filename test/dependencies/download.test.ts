@@ -67,6 +67,23 @@ describe('download', () => {
       expect(server.hits('/gone').length - before).toBe(1);
     });
 
+    it.each([
+      ['HTTP 204', 204, 'No Content'],
+      ['HTTP 200 with an empty body', 200, 'OK'],
+    ])(
+      'names %s as what the server did, not as a sha256 mismatch, and does not retry it',
+      async (_what, status, text) => {
+        const path = `/empty-${status}`;
+        server.route(path, (_req, res) => void res.writeHead(status).end());
+        const { dir, run } = await fetchTo(path);
+        await expect(run).rejects.toThrow(
+          `could not download agent 1.0.0 from ${server.url}${path}: the server answered HTTP ${status} ${text} with an empty body, not the artifact`,
+        );
+        expect(server.hits(path)).toHaveLength(1);
+        expect(await readdir(dir)).toEqual([]);
+      },
+    );
+
     it('gives up on a redirect loop', async () => {
       server.route('/loop', (_req, res) => void res.writeHead(302, { location: '/loop' }).end());
       const { run } = await fetchTo('/loop', { ...FAST, maxRedirects: 3 });
