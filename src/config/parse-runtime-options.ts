@@ -326,7 +326,7 @@ function parseCredentials(
         `${itemPath}.env`,
         'is missing: map environment variables to credential keys, e.g. CONFIG_URI: uri',
       );
-    const env: Record<string, string[]> = {};
+    const env: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     const pairs = src.map(envNode, `${itemPath}.env`).items;
     if (pairs.length === 0) src.fail(envNode, `${itemPath}.env`, 'is empty');
     for (const pair of pairs) {
@@ -339,7 +339,7 @@ function parseCredentials(
           key,
           'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
         );
-      if (name in sidecarEnv) src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
+      if (Object.hasOwn(sidecarEnv, name)) src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
       if (seen.has(name)) src.fail(keyNode, key, 'is mapped twice');
       seen.add(name);
       const keyPath = src.string(pair.value as Node | null, key);

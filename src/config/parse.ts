@@ -321,7 +321,8 @@ function parseProcessTypes(src: YamlSource, node: Node | null, key: string): str
 }
 
 function parseEnv(src: YamlSource, node: Node, key: string): Record<string, string> {
-  const env: Record<string, string> = {};
+  // No prototype: a variable named `__proto__` or `constructor` is kept like any other.
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of src.map(node, key).items) {
     const keyNode = pair.key as unknown as Node;
     const name = src.scalarText(keyNode, key);

@@ -26,7 +26,17 @@ export async function finalize(ctx: StagingContext): Promise<void> {
   const supplied = await readLaunchYml(ctx.depsDir, ctx.depsIdx);
   const existing = supplied ?? { processes: [] };
   const appEntries: LaunchProcess[] = Object.entries(processes).map(([type, command]) => ({ type, command }));
-  const sidecars = existing.processes.filter((p) => !(p.type in processes));
+  // launch.yml keys processes and sidecars alike by `type`: a sidecar named like a process type
+  // would replace it, or be replaced, in the lifecycle's merge. Refused, never dropped in silence.
+  const clash = existing.processes.find(
+    (p) => Object.hasOwn(processes, p.type) && p.platforms?.cloudfoundry?.sidecar_for,
+  );
+  if (clash)
+    throw new UserError(
+      `sidecar "${clash.type}" has the name of the app's process type "${clash.type}": launch.yml names both by it, and one would replace the other`,
+      { file: 'sidecars.yml', key: 'name', hint: `Rename the sidecar (e.g. ${clash.type}-sidecar).` },
+    );
+  const sidecars = existing.processes.filter((p) => !Object.hasOwn(processes, p.type));
   await writeLaunchYml(ctx.depsDir, ctx.depsIdx, { processes: [...appEntries, ...sidecars] });
   for (const [type, command] of Object.entries(processes)) log.detail(`Process type ${type}: ${command}`);
   const copyNote = launchYmlCopyNote(ctx.depsIdx);

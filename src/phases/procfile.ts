@@ -2,7 +2,8 @@
 import { readAppFile } from '../fs/read-app-file.js';
 
 export function parseProcfile(text: string): Record<string, string> {
-  const processes: Record<string, string> = {};
+  // No prototype: a type named `constructor` or `__proto__` is a key like any other.
+  const processes: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const line of text.split(/\r?\n/)) {
     // A type with only blanks after the colon has no command (bin/detect's grep agrees).
     const match = /^([A-Za-z0-9_-]+):\s*(\S.*?)\s*$/.exec(line);

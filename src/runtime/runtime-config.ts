@@ -34,10 +34,12 @@ export function buildRuntimeJson(
   sidecars: RuntimeSidecarInput[],
   others: DeclaredSidecar[] = [],
 ): RuntimeJson {
+  // No prototypes: a process type or sidecar named `constructor` or `toString` is a key like any
+  // other (with `{}`, `??=` would find Object's own and write into it).
   const json: RuntimeJson = {
     version: RUNTIME_JSON_VERSION,
-    processTypes: {},
-    sidecars: {},
+    processTypes: Object.create(null) as RuntimeJson['processTypes'],
+    sidecars: Object.create(null) as RuntimeJson['sidecars'],
     otherSidecars: otherSidecars(sidecars, others),
   };
   for (const sidecar of sidecars) {

@@ -118,6 +118,52 @@ describe('finalize and release', () => {
     expect(await readdir(profileDir)).toEqual(['000_other.sh', '001_sidecar_buildpack.sh']);
   });
 
+  it('keeps sidecars named like Object.prototype properties and an env var named __proto__', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'Procfile'), 'web: ./run\n');
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      [
+        'sidecars:',
+        '  - {name: constructor, command: ./c, memory: 16M, env: {__proto__: kept, B: b}}',
+        '  - {name: toString, command: ./t, memory: 16M, process_types: [web, valueOf]}',
+      ].join('\n'),
+    );
+    const supplied = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(supplied.exitCode, supplied.all).toBe(0);
+    const result = await runPhase(buildpack, 'finalize', [
+      ...supplyArgs(dirs),
+      join(dirs.buildDir, '..', 'profile.d'),
+    ]);
+    expect(result.exitCode, result.all).toBe(0);
+    const launch = parse(await readFile(join(dirs.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
+    expect(launch.processes.map((p) => p.type)).toEqual(['web', 'constructor', 'toString']);
+    expect(launch.processes[1]?.command).toContain("export B='b' __proto__='kept'");
+    const runtime = JSON.parse(
+      await readFile(join(dirs.depsDir, '0', 'sidecar_runtime', 'runtime.json'), 'utf8'),
+    ) as { processTypes: Record<string, { sidecars: string[] }> };
+    expect(runtime.processTypes.valueOf).toEqual({ sidecarMemoryMb: 16, sidecars: ['toString'] });
+  });
+
+  it('refuses a sidecar named like one of the app’s process types instead of dropping it', async () => {
+    const dirs = await stagingDirs();
+    await writeFile(join(dirs.buildDir, 'Procfile'), 'web: ./run\nworker: ./work\n');
+    await writeFile(
+      join(dirs.buildDir, 'sidecars.yml'),
+      'sidecars:\n  - {name: worker, command: ./w, memory: 16M}\n',
+    );
+    const supplied = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(supplied.exitCode, supplied.all).toBe(0);
+    const result = await runPhase(buildpack, 'finalize', [
+      ...supplyArgs(dirs),
+      join(dirs.buildDir, '..', 'profile.d'),
+    ]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      '**ERROR** sidecars.yml: name: sidecar "worker" has the name of the app\'s process type "worker": launch.yml names both by it, and one would replace the other',
+    );
+  });
+
   it('uses the top-level command of sidecars.yml without a Procfile', async () => {
     const dirs = await stagingDirs();
     await writeFile(
