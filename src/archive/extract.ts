@@ -4,6 +4,7 @@
  * executable. Extraction goes to a temp dir beside the target, renamed into place only when
  * complete, so a failure leaves nothing half-written.
  */
+import { createHash } from 'node:crypto';
 import { open, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -85,7 +86,7 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
   // Named after its target: sidecars unpack side by side (phases/install-sidecars.ts).
   const temp = join(
     dirname(request.dest),
-    `.${basename(request.dest)}-${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`,
+    `.${shortName(basename(request.dest))}-${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`,
   );
   await mkdir(temp, { recursive: true });
   try {
@@ -112,6 +113,16 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
 }
 
 const UNPACKING_SUFFIX = '.unpacking';
+
+/**
+ * A name that still tells sidecars apart but leaves room for the temp dir's affixes: a sidecar
+ * name may have 255 characters, as many as a file name may.
+ */
+function shortName(name: string): string {
+  return name.length <= 100
+    ? name
+    : `${name.slice(0, 80)}-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+}
 
 /**
  * Removes the temp dirs of extractions that never finished (a staging SIGKILLed mid-unpack),

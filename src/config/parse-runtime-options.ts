@@ -339,7 +339,8 @@ function parseCredentials(
           key,
           'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
         );
-      if (Object.hasOwn(sidecarEnv, name)) src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
+      if (Object.hasOwn(sidecarEnv, name))
+        src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
       if (seen.has(name)) src.fail(keyNode, key, 'is mapped twice');
       seen.add(name);
       const keyPath = src.string(pair.value as Node | null, key);

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { Agent } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'node-fetch';
 import { InterruptedError, UserError } from '../errors.js';
@@ -77,7 +77,9 @@ async function downloadOnce(
   options: TransportOptions,
   deadline: number,
 ): Promise<number> {
-  const temp = `${request.dest}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Beside dest, but not named after it: a long artifact name plus a suffix could exceed the
+  // 255 bytes a file name may have.
+  const temp = join(dirname(request.dest), `.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   const left = deadline - Date.now();
   if (left <= 0) throw deadlinePassed(options);
   // Aborted by the idle timer or the deadline; `signal` also by the caller (SIGTERM).

@@ -4,12 +4,15 @@
  * (O_CREAT|O_EXCL: a planted symlink of that name is not followed) and the rename replaces a link
  * at `path` itself, never the file it points to: the app dir may be hostile.
  */
+import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 
 export async function writeAtomically(path: string, content: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
+  // Not named after the file: a 255-character name plus a suffix is longer than a file name may
+  // be, and a random part cannot collide with anything the app put there.
+  const temp = join(dirname(path), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await rm(temp, { force: true });
     await writeFile(temp, content, { flag: 'wx' });

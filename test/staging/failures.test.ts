@@ -368,3 +368,29 @@ describe('failure cases', () => {
     );
   });
 });
+
+describe('names at the limits', () => {
+  it('stages a 255-character sidecar name whose artifact has a 240-character file name', async () => {
+    const name = `s${'x'.repeat(254)}`;
+    const file = `${'a'.repeat(233)}.tgz`;
+    server.route(`/long/${file}`, (_req, res) => void res.writeHead(200).end(sidecarBody));
+    const yml = uriSidecar(`${server.url}/long/${file}`).replace('name: cs', `name: ${name}`);
+    const { dirs, result } = await stageWith(yml);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).not.toContain('This is a bug');
+    expect(await readdir(join(dirs.depsDir, '0', 'sidecars'))).toEqual([name]);
+  });
+
+  it('refuses a process type too long for the file the run time keeps for it, up front', async () => {
+    const type = `w${'x'.repeat(240)}`;
+    const yml = uriSidecar(sidecarUri).replace(
+      '    memory: 64M\n',
+      `    memory: 64M\n    process_types: [${type}]\n`,
+    );
+    const { result } = await stageWith(yml);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      `is 241 characters long; at most 240 (the buildpack names a file of its run time after each process type)`,
+    );
+  });
+});

@@ -135,13 +135,17 @@ describe('writeAtomically in a hostile dir', () => {
     const outside = join(await tempDir('outside-'), 'victim');
     await writeFile(outside, 'untouched\n');
     const path = join(dir, 'sidecar_buildpack.sh');
+    // A link at the temp name this function once used: the app's file, left alone.
     await symlink(outside, `${path}.tmp-${process.pid}`);
     await symlink(outside, path);
     await writeAtomically(path, 'ours\n');
     expect(await readFile(outside, 'utf8')).toBe('untouched\n');
     expect((await lstat(path)).isFile()).toBe(true);
     expect(await readFile(path, 'utf8')).toBe('ours\n');
-    expect(await readdir(dir)).toEqual(['sidecar_buildpack.sh']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'sidecar_buildpack.sh',
+      `sidecar_buildpack.sh.tmp-${process.pid}`,
+    ]);
   });
 });
 
