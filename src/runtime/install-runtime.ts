@@ -108,7 +108,7 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
 
 /**
  * The app's .profile.d and .sidecar_buildpack/bin must be real directories of the app (or
- * absent): through a symlink a script would land, and a failed staging's clean-up would delete,
+ * absent), and our files in them plain files (or absent): through a symlink a script would land, and a failed staging's clean-up would delete,
  * wherever it points. Checked before anything is fetched or written.
  */
 export async function assertAppProfileDir(buildDir: string): Promise<void> {
@@ -122,6 +122,16 @@ export async function assertAppProfileDir(buildDir: string): Promise<void> {
       throw new UserError(
         `is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}: sidecar_buildpack writes its ${what} only into a real ${dir} directory of the app`,
         { file: dir, hint: `Push ${dir} as a directory (or not at all), not a link.` },
+      );
+  }
+  // The files themselves: something of the app's in their place (a directory, say) would make
+  // the write fail late, and the clean-up after it would remove the app's own files.
+  for (const file of [`.profile.d/${PROFILE_SCRIPT_NAME}`, `${APP_TOOLS_DIR}/bin/sidecars`]) {
+    const info = await lstat(join(buildDir, file)).catch(() => undefined);
+    if (info && !info.isFile())
+      throw new UserError(
+        `is ${info.isDirectory() ? 'a directory' : info.isSymbolicLink() ? 'a symlink' : 'not a regular file'} of the app, where sidecar_buildpack writes a script of its own; it is left as it is`,
+        { file, hint: `Remove ${file} from the app: the name belongs to sidecar_buildpack.` },
       );
   }
 }

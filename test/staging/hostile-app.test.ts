@@ -64,6 +64,22 @@ describe('a hostile app dir', () => {
     expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
   });
 
+  it('refuses a directory of the app where the profile script goes, and leaves it and its files alone', async () => {
+    const dirs = await stagingDirs(APP);
+    const theirs = join(dirs.buildDir, '.profile.d', 'sidecar_buildpack.sh');
+    await mkdir(theirs, { recursive: true });
+    await writeFile(join(theirs, 'keep.txt'), 'theirs\n');
+    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      '       **ERROR** .profile.d/sidecar_buildpack.sh: is a directory of the app, where sidecar_buildpack writes a script of its own; it is left as it is',
+    );
+    noStackTrace(result.all);
+    expect(result.all).not.toContain('This is a bug');
+    expect(await readFile(join(theirs, 'keep.txt'), 'utf8')).toBe('theirs\n');
+    expect(await readdir(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+
   it.each([
     [
       'a file outside the app',
