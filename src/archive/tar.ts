@@ -98,6 +98,10 @@ export async function extractTar(
     source.on('error', upstreamFailed);
     gunzip?.on('error', upstreamFailed);
     unpack.on('error', (error: unknown) => (refusal ? resolve() : reject(error)));
+    // Entries node-tar skips without a word (GNU sparse files, type S): refused, never lost.
+    unpack.on('ignoredEntry', (entry: ReadEntry) =>
+      stop(new UnsafeArchiveError(name, entry.path, notUnpacked(entry.type))),
+    );
     unpack.on('close', () => resolve());
     unpack.on('eof', () => stop('end'));
     head.pipe(unpack);
@@ -139,14 +143,23 @@ async function makeSymlink(
   });
 }
 
+function notUnpacked(type: string): string {
+  return type === 'SparseFile'
+    ? 'is a sparse file, which the buildpack does not unpack; pack the archive without --sparse (-S)'
+    : `${type} entries are not allowed`;
+}
+
 /** Refuses an unsafe entry; returns its normalised path. */
 function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlinks: ArchiveSymlinks): string {
   const checked = checkEntryPath(entry.path);
   if ('problem' in checked) throw new UnsafeArchiveError(name, entry.path, checked.problem);
   const crossing = symlinks.problemWith(checked.path);
   if (crossing) throw new UnsafeArchiveError(name, entry.path, crossing);
-  if (!ALLOWED_TYPES.has(entry.type))
-    throw new UnsafeArchiveError(name, entry.path, `${entry.type} entries are not allowed`);
+  if (!ALLOWED_TYPES.has(entry.type)) throw new UnsafeArchiveError(name, entry.path, notUnpacked(entry.type));
+  // GNU tar's PAX sparse format stores a sparse file under GNUSparseFile.<n>/ with its real name
+  // in headers node-tar does not read: it would be installed at that made-up path, with holes lost.
+  if (checked.path.split('/').some((part) => /^GNUSparseFile\.\d+$/.test(part)))
+    throw new UnsafeArchiveError(name, entry.path, notUnpacked('SparseFile'));
   if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
     const problem = checkLinkTarget(
       checked.path,

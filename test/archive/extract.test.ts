@@ -1,5 +1,5 @@
 /** Extraction of real archives made by the system tar and zip, and the refusals that keep it safe. */
-import { lstat, open, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -227,6 +227,31 @@ describe('extractArtifact', () => {
       ]);
       const { error, left } = await refusal(archive);
       expect(error?.message).toBe(`agent.archive: refused entry "dev": ${name} entries are not allowed`);
+      expect(left).toEqual(['sidecars']);
+    });
+
+    // Archives made by GNU tar itself (Debian's, as on the stack): a sparse file in GNU format is
+    // an entry node-tar skips, in PAX format a file under GNUSparseFile.<n>/.
+    it.each(['gnu', 'posix'])('refuses a sparse file of GNU tar --format=%s', async (format) => {
+      const dir = await tempDir();
+      await mkdir(join(dir, 'src'));
+      await execa('truncate', ['-s', '1M', join(dir, 'src', 'agent.db')]);
+      await writeFile(join(dir, 'src', 'agent'), 'x');
+      const archive = join(dir, 'sparse.tgz');
+      await execa('tar', [
+        '--sparse',
+        `--format=${format}`,
+        '-czf',
+        archive,
+        '-C',
+        join(dir, 'src'),
+        'agent',
+        'agent.db',
+      ]);
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toMatch(
+        /^agent\.archive: refused entry "(\.\/GNUSparseFile\.\d+\/)?agent\.db": is a sparse file, which the buildpack does not unpack; pack the archive without --sparse \(-S\)$/,
+      );
       expect(left).toEqual(['sidecars']);
     });
 
