@@ -98,10 +98,13 @@ export async function extractTar(
     source.on('error', upstreamFailed);
     gunzip?.on('error', upstreamFailed);
     unpack.on('error', (error: unknown) => (refusal ? resolve() : reject(error)));
-    // Entries node-tar skips without a word (GNU sparse files, type S): refused, never lost.
-    unpack.on('ignoredEntry', (entry: ReadEntry) =>
-      stop(new UnsafeArchiveError(name, entry.path, notUnpacked(entry.type))),
-    );
+    // Entries node-tar skips without a word (GNU sparse files, type S): refused, never lost. (The
+    // entries the filter above turned down come here too: symlinks, made later, and refusals.)
+    unpack.on('ignoredEntry', (entry: ReadEntry) => {
+      if (!refusal && !ALLOWED_TYPES.has(entry.type))
+        stop(new UnsafeArchiveError(name, entry.path, notUnpacked(entry.type)));
+    });
+
     unpack.on('close', () => resolve());
     unpack.on('eof', () => stop('end'));
     head.pipe(unpack);
