@@ -164,6 +164,12 @@ function checkEntry(entry: ReadEntry, name: string, budget: UnpackBudget, symlin
   if (checked.path.split('/').some((part) => /^GNUSparseFile\.\d+$/.test(part)))
     throw new UnsafeArchiveError(name, entry.path, notUnpacked('SparseFile'));
   if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+    if (checked.path === '' || checked.path === '.')
+      throw new UnsafeArchiveError(
+        name,
+        entry.path,
+        "is a link in the place of the archive's top directory itself, which the sidecar is unpacked into",
+      );
     const problem = checkLinkTarget(
       checked.path,
       entry.linkpath ?? '',

@@ -255,6 +255,18 @@ describe('extractArtifact', () => {
       expect(left).toEqual(['sidecars']);
     });
 
+    it('refuses a tar symlink named ./ with a line that says what it is', async () => {
+      const archive = await writeRawTar(join(await tempDir(), 'evil.tgz'), [
+        { path: './', type: 'symlink', linkpath: 'elsewhere' },
+        { path: 'agent', type: 'file', content: 'x' },
+      ]);
+      const { error, left } = await refusal(archive);
+      expect(error?.message).toBe(
+        `agent.archive: refused entry "./": is a link in the place of the archive's top directory itself, which the sidecar is unpacked into`,
+      );
+      expect(left).toEqual(['sidecars']);
+    });
+
     it('refuses a zip that writes the same path twice', async () => {
       const archive = join(await tempDir(), 'twice.zip');
       await writeFile(
