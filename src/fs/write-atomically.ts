@@ -14,7 +14,6 @@ export async function writeAtomically(path: string, content: string): Promise<vo
   // be, and a random part cannot collide with anything the app put there.
   const temp = join(dirname(path), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await rm(temp, { force: true });
     await writeFile(temp, content, { flag: 'wx' });
     await rename(temp, path);
   } catch (error) {
