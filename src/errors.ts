@@ -64,3 +64,15 @@ export class UserError extends Error {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+/** The errno code of a full disk (or spent quota) anywhere in an error's cause chain. */
+export function diskFullError(error: unknown): NodeJS.ErrnoException | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return e as NodeJS.ErrnoException;
+  }
+  return undefined;
+}
+
+export const DISK_FULL_HINT =
+  "Staging ran out of disk: make the app or its sidecars smaller, or raise the app's disk quota (cf push -k 2G), which staging gets too.";

@@ -5,8 +5,9 @@
  * complete, so a failure leaves nothing half-written.
  */
 import { createHash } from 'node:crypto';
-import { open, chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { open, chmod, copyFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeDir } from '../fs/make-dir.js';
 import { UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
 import { assertLinksInside } from './link-check.js';
@@ -88,7 +89,7 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
     dirname(request.dest),
     `.${shortName(basename(request.dest))}-${Date.now()}-${process.pid}${UNPACKING_SUFFIX}`,
   );
-  await mkdir(temp, { recursive: true });
+  await makeDir(temp);
   try {
     // The unpacker of each format is imported only when an artifact needs it (start-up cost).
     if (kind === 'zip') {
@@ -103,7 +104,7 @@ export async function extractArtifact(request: ExtractRequest): Promise<ArchiveK
       const compression = kind === 'tar.xz' ? 'xz' : kind === 'tar.gz' ? 'gzip' : 'none';
       await extractTar(request.archivePath, request.name, temp, request.budget, compression, request.signal);
     }
-    if (kind !== 'binary') await assertLinksInside(temp, request.name);
+    if (kind !== 'binary') await assertLinksInside(temp, request.name, request.signal);
     await rm(request.dest, { recursive: true, force: true });
     await rename(temp, request.dest);
     return kind;

@@ -26,12 +26,21 @@ export function checkEntryPath(entry: string): { path: string } | { problem: str
   return { path: path === '.' ? '' : path };
 }
 
+/**
+ * PATH_MAX on Linux less its NUL: symlink(2) and link(2) refuse a longer target (ENAMETOOLONG),
+ * so an archive's longer one is refused up front, by name.
+ */
+export const MAX_LINK_TARGET_BYTES = 4095;
+
 /** A link at `entryPath` (relative to the root) pointing at `target` must stay inside the root. */
 export function checkLinkTarget(
   entryPath: string,
   target: string,
   kind: 'symlink' | 'hardlink',
 ): string | undefined {
+  const bytes = Buffer.byteLength(target);
+  if (bytes > MAX_LINK_TARGET_BYTES)
+    return `${kind} target is ${bytes} bytes long; the system's limit is ${MAX_LINK_TARGET_BYTES} (PATH_MAX less its NUL)`;
   const unified = target.replace(/\\/g, '/');
   if (unified.startsWith('/') || isAbsolute(target)) return `${kind} to an absolute path (${target})`;
   // A hard link's target is relative to the archive root; a symlink's to the link's own directory.

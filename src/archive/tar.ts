@@ -13,7 +13,7 @@ import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
-import { UserError } from '../errors.js';
+import { diskFullError, UserError } from '../errors.js';
 import { scavengeEvery } from '../fs/release-buffers.js';
 import type { UnpackBudget } from './limits.js';
 import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
@@ -114,7 +114,7 @@ export async function extractTar(
   try {
     await settled;
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof UserError || diskFullError(error)) throw error;
     throw new UserError(
       `${name}: cannot be unpacked as a ${compression === 'xz' ? 'tar.xz' : 'tar'} archive: ${(error as Error).message}`,
       {

@@ -8,9 +8,15 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { UserError } from '../errors.js';
+import { diskFullError, UserError } from '../errors.js';
 import type { UnpackBudget } from './limits.js';
-import { ArchiveSymlinks, checkEntryPath, checkLinkTarget, UnsafeArchiveError } from './safe-path.js';
+import {
+  ArchiveSymlinks,
+  checkEntryPath,
+  checkLinkTarget,
+  MAX_LINK_TARGET_BYTES,
+  UnsafeArchiveError,
+} from './safe-path.js';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -94,12 +100,12 @@ async function extractEntry(
   const stream = await openEntry(zip, entry, name);
 
   if (type === S_IFLNK) {
-    const linkTarget = await readAll(stream, MAX_LINK_TARGET);
+    const linkTarget = await readAll(stream, MAX_LINK_TARGET_BYTES);
     if (linkTarget === undefined)
       throw new UnsafeArchiveError(
         name,
         entry.fileName,
-        `symlink target is longer than ${MAX_LINK_TARGET} characters (the system's limit)`,
+        `symlink target is longer than the system's limit of ${MAX_LINK_TARGET_BYTES} bytes (PATH_MAX less its NUL)`,
       );
     const problem = checkLinkTarget(checked.path, linkTarget, 'symlink');
     if (problem) throw new UnsafeArchiveError(name, entry.fileName, problem);
@@ -118,6 +124,7 @@ async function extractEntry(
         'the same path is written twice (possibly through a link)',
       );
     }
+    if (diskFullError(error)) throw error;
     throw damaged(name, error as Error);
   }
   const permissions = unixMode & 0o777;
@@ -130,20 +137,20 @@ function openEntry(zip: ZipFile, entry: Entry, name: string): Promise<Readable> 
   );
 }
 
-/** PATH_MAX on Linux: no symlink can point further. */
-const MAX_LINK_TARGET = 4096;
-
 /** The stream's text, or undefined (the stream destroyed) once it is longer than `max`. */
-async function readAll(stream: Readable, max: number): Promise<string | undefined> {
-  let text = '';
+/** The stream's text, or undefined past `maxBytes` (read no further). */
+async function readAll(stream: Readable, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
   for await (const chunk of stream) {
-    text += String(chunk);
-    if (text.length > max) {
+    chunks.push(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+    if (bytes > maxBytes) {
       stream.destroy();
       return undefined;
     }
   }
-  return text;
+  return Buffer.concat(chunks).toString();
 }
 
 function damaged(name: string, error: Error): UserError {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { DISK_FULL_HINT, UserError } from '../errors.js';
 
 export async function writeAtomically(path: string, content: string): Promise<void> {
   // Not named after the file: a 255-character name plus a suffix is longer than a file name may
@@ -21,7 +21,7 @@ export async function writeAtomically(path: string, content: string): Promise<vo
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT')
       throw new UserError(`no space left on the device to write ${basename(path)} (${path})`, {
-        hint: 'Staging ran out of disk: make the app smaller, or ask the operator for a larger staging disk.',
+        hint: DISK_FULL_HINT,
       });
     throw error;
   }

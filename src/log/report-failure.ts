@@ -3,13 +3,22 @@
  * a stack: the mistake is the user's, not the code's), anything else as "failed to <what>" with
  * the stack only under BP_DEBUG.
  */
-import { ExitCode, isUserError } from '../errors.js';
+import { DISK_FULL_HINT, diskFullError, ExitCode, isUserError } from '../errors.js';
 import type { Logger } from './logger.js';
 
 export function reportFailure(error: unknown, log: Logger, what: string, bugHint: string): number {
   if (isUserError(error)) {
     log.error(error.describe());
     if (error.details.hint) log.detail(error.details.hint);
+    return ExitCode.userError;
+  }
+  // Wherever the disk filled up, it is the same one line: not a bug, and nothing to report.
+  const full = diskFullError(error);
+  if (full) {
+    // copyfile's `path` is its source; where the disk filled is its `dest`.
+    const where = [full.syscall, (full as { dest?: string }).dest ?? full.path].filter(Boolean).join(' ');
+    log.error(`no space left on the device (${full.code}${where ? `, at ${where}` : ''})`);
+    log.detail(DISK_FULL_HINT);
     return ExitCode.userError;
   }
   const err = error instanceof Error ? error : new Error(String(error));

@@ -5,8 +5,9 @@
  * All-or-nothing: launch.yml and config.yml are written last, and on any failure the sidecars
  * unpacked by this run are removed, so a failed staging leaves DEPS_DIR/INDEX as it found it.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fs/make-dir.js';
 import { loadAppConfig } from '../config/load.js';
 import { formatMb, parseSizeMb } from '../config/size.js';
 import { urlSecrets } from '../log/redact.js';
@@ -23,6 +24,7 @@ import { summaryTable } from './summary.js';
 import {
   assertAppProfileDir,
   installRuntime,
+  runtimeDirs,
   runtimePaths,
   shippedScriptsDir,
 } from '../runtime/install-runtime.js';
@@ -71,15 +73,26 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const runtime = buildRuntimeJson(plan.sidecars, others);
   let installed: InstalledSidecar[] = [];
   await removeStaleUnpacking(join(depsRoot, 'sidecars'));
+  const dirsToMake = await missing(runtimeDirs(target));
   try {
     installed = await installSidecars(ctx, plan.sidecars);
-    await mkdir(depsRoot, { recursive: true });
-    await installRuntime({ scriptsDir: shippedScriptsDir(ctx.buildpack.dir), ...target }, runtime);
+    await makeDir(depsRoot);
+    await installRuntime(
+      {
+        scriptsDir: shippedScriptsDir(ctx.buildpack.dir),
+        ...target,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
+      runtime,
+    );
     await writeLaunchYml(ctx.depsDir, ctx.depsIdx, buildLaunchYml(ctx.depsIdx, plan.sidecars));
     await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
   } catch (error) {
     await rm(join(depsRoot, 'sidecars'), { recursive: true, force: true });
-    for (const path of runtimePaths(target)) await rm(path, { recursive: true, force: true });
+    for (const path of [...runtimePaths(target), join(depsRoot, 'launch.yml'), join(depsRoot, 'config.yml')])
+      await rm(path, { recursive: true, force: true });
+    // rmdir removes only an empty dir: one that something else wrote into stays.
+    for (const dir of dirsToMake) await rmdir(dir).catch(() => undefined);
     throw error;
   }
   await pruneCache(
@@ -108,6 +121,19 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   );
   logRuntime(ctx, runtime);
   return { sidecars: installed };
+}
+
+/** Those of `paths` that do not exist. */
+async function missing(paths: string[]): Promise<string[]> {
+  const absent = await Promise.all(
+    paths.map((p) =>
+      lstat(p).then(
+        () => false,
+        () => true,
+      ),
+    ),
+  );
+  return paths.filter((_, i) => absent[i]);
 }
 
 /** The run-time features and the memory advice (src/runtime/); MEMORY_LIMIT here is the staging memory. */

@@ -19,8 +19,9 @@
  * Both profile.d copies are the same script; the first one sourced does the work and the second
  * returns at once (see profile.sh). Files are written through a temp name and a rename.
  */
-import { chmod, copyFile, lstat, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fs/make-dir.js';
 import { UserError } from '../errors.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import {
@@ -70,26 +71,28 @@ export interface InstallRuntimeTarget {
   buildDir: string;
   depsDir: string;
   depsIdx: string;
+  /** SIGTERM: stop between files (an app may have thousands of process types); supply cleans up. */
+  signal?: AbortSignal;
 }
 
 export async function installRuntime(target: InstallRuntimeTarget, runtime: RuntimeJson): Promise<void> {
   const source = target.scriptsDir;
   const dest = runtimeDir(target.depsDir, target.depsIdx);
-  await mkdir(dest, { recursive: true });
+  await makeDir(dest);
   for (const script of RUNTIME_SCRIPTS) {
     await copyFile(join(source, script), join(dest, script)).catch((error: unknown) => {
       throw new Error(`failed to install the run-time script ${script} from ${source}`, { cause: error });
     });
     await chmod(join(dest, script), 0o755);
   }
-  await writeRuntimeData(dest, runtime);
+  await writeRuntimeData(dest, runtime, target.signal);
 
   const profile = await readFile(join(source, 'profile.sh'), 'utf8');
   for (const dir of [
     join(target.depsDir, target.depsIdx, 'profile.d'),
     join(target.buildDir, '.profile.d'),
   ]) {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     await writeAtomically(join(dir, PROFILE_SCRIPT_NAME), profile);
   }
 
@@ -100,7 +103,7 @@ export async function installRuntime(target: InstallRuntimeTarget, runtime: Runt
       `../../../deps/${target.depsIdx}/${RUNTIME_DIR_NAME}/sidecars.sh`,
     ],
   ] as const) {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     await writeAtomically(join(dir, 'sidecars'), sidecarsWrapper(relative));
     await chmod(join(dir, 'sidecars'), 0o755);
   }
@@ -144,15 +147,21 @@ export function runtimeDir(depsDir: string, depsIdx: string): string {
 /**
  * runtime.json and what is derived from it for the bash side.
  */
-export async function writeRuntimeData(dest: string, runtime: RuntimeJson): Promise<void> {
+export async function writeRuntimeData(
+  dest: string,
+  runtime: RuntimeJson,
+  signal?: AbortSignal,
+): Promise<void> {
   await writeAtomically(join(dest, 'runtime.json'), JSON.stringify(runtime, null, 2) + '\n');
   await rm(join(dest, 'process-types'), { recursive: true, force: true });
-  await mkdir(join(dest, 'process-types'), { recursive: true });
-  for (const type of sidecarProcessTypes(runtime))
+  await makeDir(join(dest, 'process-types'));
+  for (const type of sidecarProcessTypes(runtime)) {
+    signal?.throwIfAborted();
     await writeAtomically(
       join(dest, 'process-types', `${type}.tsv`),
       formatProcessTypeRows(processTypeRows(runtime, type)),
     );
+  }
   // NUL-ended: a command may hold any other byte, newlines included; bash reads it with read -d ''.
   await writeAtomically(
     join(dest, 'other-sidecars.cmd'),
@@ -160,8 +169,21 @@ export async function writeRuntimeData(dest: string, runtime: RuntimeJson): Prom
   );
 }
 
+/**
+ * The dirs installRuntime makes when they are missing, deepest first: supply's clean-up after a
+ * failure removes those it made, when empty (never one the app brought).
+ */
+export function runtimeDirs(target: Omit<InstallRuntimeTarget, 'scriptsDir' | 'signal'>): string[] {
+  return [
+    join(target.depsDir, target.depsIdx, 'profile.d'),
+    join(target.buildDir, '.profile.d'),
+    join(target.buildDir, APP_TOOLS_DIR, 'bin'),
+    join(target.buildDir, APP_TOOLS_DIR),
+  ];
+}
+
 /** Everything installRuntime writes, for supply's clean-up after a failure. */
-export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir'>): string[] {
+export function runtimePaths(target: Omit<InstallRuntimeTarget, 'scriptsDir' | 'signal'>): string[] {
   return [
     join(target.depsDir, target.depsIdx, RUNTIME_DIR_NAME),
     join(target.depsDir, target.depsIdx, 'profile.d', PROFILE_SCRIPT_NAME),

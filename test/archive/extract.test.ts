@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { extractArtifact, detectKind } from '../../src/archive/extract.js';
 import { UnpackBudget } from '../../src/archive/limits.js';
 import { extractTar } from '../../src/archive/tar.js';
+import { assertLinksInside } from '../../src/archive/link-check.js';
 import {
   makeArchive,
   rawZip,
@@ -631,8 +632,126 @@ describe('a zip symlink target longer than any path', () => {
     await writeFile(archive, rawZip([{ path: 'link', mode: 0o120777, content: 'a/'.repeat(2100) }]));
     const { error, left } = await refusal(archive);
     expect(error?.message).toBe(
-      'agent.archive: refused entry "link": symlink target is longer than 4096 characters (the system\'s limit)',
+      'agent.archive: refused entry "link": symlink target is longer than the system\'s limit of 4095 bytes (PATH_MAX less its NUL)',
     );
     expect(left).toEqual(['sidecars']);
   });
+});
+
+describe('link targets at the limit', () => {
+  // PATH_MAX is 4096 with its NUL: symlink(2) takes a target of 4095 bytes, and refuses 4096.
+  const target = (bytes: number) => `${'d/'.repeat((bytes - 1) / 2)}x`.padEnd(bytes, 'x');
+
+  it.each(['tgz', 'zip'] as const)(
+    'unpacks a %s symlink of 4095 bytes, the most the system takes',
+    async (format) => {
+      const archive = join(await tempDir(), `link.${format}`);
+      const link = target(4095);
+      if (format === 'zip')
+        await writeFile(archive, rawZip([{ path: 'link', mode: 0o120777, content: link }]));
+      else await writeRawTar(archive, [{ path: 'link', type: 'symlink', linkpath: link }]);
+      const { dest } = await extract(archive);
+      expect(await readlink(join(dest, 'link'))).toBe(link);
+    },
+  );
+
+  it('refuses a tar symlink of 4096 bytes by the limit, not as a bug', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'link.tgz'), [
+      { path: 'link', type: 'symlink', linkpath: target(4096) },
+    ]);
+    const { error, left } = await refusal(archive);
+    expect(error?.message).toBe(
+      'agent.archive: refused entry "link": symlink target is 4096 bytes long; the system\'s limit is 4095 (PATH_MAX less its NUL)',
+    );
+    expect(left).toEqual(['sidecars']);
+  });
+});
+
+describe('links that take long to resolve', () => {
+  // Each link of the chain goes down and up 800 times before the next: 38 hops of 1,600 steps
+  // for every link that reaches its end. Resolved one lstat at a time, as before, 300 such
+  // links took many minutes: a 3 KB archive.
+  const detour = 'd/../'.repeat(800);
+  function chainedLinks(pointers: number): RawEntry[] {
+    return [
+      { path: 'd', type: 'dir' },
+      { path: 'l0', type: 'symlink', linkpath: 'd' },
+      ...Array.from({ length: 37 }, (_, i) => ({
+        path: `l${i + 1}`,
+        type: 'symlink' as const,
+        linkpath: `${detour}l${i}`,
+      })),
+      ...Array.from({ length: pointers }, (_, i) => ({
+        path: `p${i}`,
+        type: 'symlink' as const,
+        linkpath: 'l37',
+      })),
+    ];
+  }
+  // Links that each walk their own long target: no resolution to share.
+  const detours = (count: number): RawEntry[] => [
+    { path: 'd', type: 'dir' },
+    ...Array.from({ length: count }, (_, i) => ({
+      path: `x${i}`,
+      type: 'symlink' as const,
+      linkpath: `${detour}d`,
+    })),
+  ];
+
+  it('resolves a chain once, however many links reach its end', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'chain.tgz'), chainedLinks(300));
+    expect((await lstat(archive)).size).toBeLessThan(8192);
+    const { dest } = await extract(archive);
+    expect(await readlink(join(dest, 'p299'))).toBe('l37');
+  }, 60_000);
+
+  it('still counts the links a chain follows, as the kernel does (40)', async () => {
+    const entries = chainedLinks(0);
+    const tooLong = [
+      ...entries,
+      { path: 'l38', type: 'symlink' as const, linkpath: 'l37' },
+      ...[39, 40].map((n) => ({ path: `l${n}`, type: 'symlink' as const, linkpath: `l${n - 1}` })),
+    ];
+    const { error } = await refusal(await writeRawTar(join(await tempDir(), 'hops.tgz'), tooLong));
+    expect(error?.message).toBe(
+      'agent.archive: refused entry "l40": symlink resolves through more than 40 links',
+    );
+    const { dest } = await extract(
+      await writeRawTar(join(await tempDir(), 'hops.tgz'), tooLong.slice(0, -1)),
+    );
+    expect(await readlink(join(dest, 'l39'))).toBe('l38');
+  }, 60_000);
+
+  it('refuses a loop of links', async () => {
+    const { error } = await refusal(
+      await writeRawTar(join(await tempDir(), 'loop.tgz'), [
+        { path: 'a', type: 'symlink', linkpath: 'b/x' },
+        { path: 'b', type: 'symlink', linkpath: 'a/..' },
+      ]),
+    );
+    expect(error?.message).toMatch(
+      /^agent\.archive: refused entry "[ab]": symlink resolves through more than 40 links$/,
+    );
+  });
+
+  it('refuses them past a bound on the work, with a line that says so', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'slow.tgz'), detours(1000));
+    expect((await lstat(archive)).size).toBeLessThan(32 * 1024);
+    const { error, left } = await refusal(archive);
+    expect(error?.message).toMatch(
+      /^agent\.archive: refused entry "x\d+": the archive's symlinks take more than 1,000,000 path steps to resolve \(links with long targets\); refusing rather than spending the staging's time on them$/,
+    );
+    expect(left).toEqual(['sidecars']);
+  }, 60_000);
+
+  it('stops at a SIGTERM (an aborted signal) while it resolves', async () => {
+    const archive = await writeRawTar(join(await tempDir(), 'slow.tgz'), detours(500));
+    const tree = await tempDir('tree-');
+    await extractTar(archive, 'agent.archive', tree, new UnpackBudget('agent.archive', 1024 ** 3), 'gzip');
+    const controller = new AbortController();
+    const reason = new Error('SIGTERM');
+    // Lands at the first turn of the event loop, long before 800,000 steps are done.
+    setImmediate(() => controller.abort(reason));
+    await expect(assertLinksInside(tree, 'agent.archive', controller.signal)).rejects.toBe(reason);
+  }, 60_000);
 });

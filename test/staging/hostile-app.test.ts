@@ -182,6 +182,44 @@ describe('a full app dir', () => {
   });
 });
 
+describe('a full deps dir', () => {
+  // DEPS_DIR/0 on a tmpfs with room for N inodes: supply fails at every step in turn, from the
+  // sidecar's unpacking to its last run-time file (a successful staging makes 26 of them).
+  it.skipIf(process.getuid?.() !== 0)(
+    'leaves DEPS_DIR/<index> as it found it, whichever write the disk refuses',
+    async () => {
+      const outcomes = await Promise.all(
+        Array.from({ length: 26 }, async (_, n) => {
+          const inodes = n + 2;
+          const dirs = await stagingDirs(APP);
+          const deps = join(dirs.depsDir, '0');
+          await execa('mount', ['-t', 'tmpfs', '-o', `size=16m,nr_inodes=${inodes}`, 'tmpfs', deps]);
+          try {
+            const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+            const left = (await execa('find', ['.'], { cwd: deps })).stdout.split('\n').sort();
+            return { inodes, exitCode: result.exitCode, stdout: result.stdout, left };
+          } finally {
+            await execa('umount', [deps]);
+          }
+        }),
+      );
+      const failed = outcomes.filter((o) => o.exitCode !== 0);
+      // Every step up to the last file fails; the last budgets stage.
+      expect(failed.length).toBeGreaterThan(20);
+      expect(outcomes.at(-1)?.exitCode).toBe(0);
+      for (const outcome of failed) {
+        expect(outcome.left, `${outcome.inodes} inodes`).toEqual(['.']);
+        expect(outcome.stdout, `${outcome.inodes} inodes`).toMatch(
+          /\*\*ERROR\*\* .*no space left on the device/,
+        );
+        expect(outcome.stdout).not.toContain('This is a bug');
+        noStackTrace(outcome.stdout);
+      }
+    },
+    120_000,
+  );
+});
+
 describe('download settings', () => {
   it.each([
     ['SIDECAR_DOWNLOAD_TIMEOUT', '3000000', 3600],

@@ -60,7 +60,8 @@ export { basename };
 /** One entry of a hand-built archive: what system tools refuse to make, attacks included. */
 export interface RawEntry {
   path: string;
-  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
+  /** `pax`: an extended header for the entry after it (rawTar writes these itself when needed). */
+  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'pax';
   content?: string | Buffer;
   /** Target of a symlink or hardlink. */
   linkpath?: string;
@@ -75,13 +76,33 @@ const TAR_TYPE: Record<RawEntry['type'], string> = {
   'block-device': '4',
   dir: '5',
   fifo: '6',
+  pax: 'x',
 };
 
-/** A ustar archive written byte by byte, so any entry (`../x`, devices, odd links) can be in it. */
+/** A PAX record, `<length> key=value\n`, whose length counts its own digits. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body);
+  while (String(length).length + Buffer.byteLength(body) !== length)
+    length = String(length).length + Buffer.byteLength(body);
+  return `${length}${body}`;
+}
+
+/**
+ * A ustar archive written byte by byte, so any entry (`../x`, devices, odd links) can be in it.
+ * A path or link target longer than ustar's 100 bytes goes into a PAX header before its entry.
+ */
 export function rawTar(entries: RawEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
-    const content = entry.type === 'file' ? Buffer.from(entry.content ?? '') : Buffer.alloc(0);
+    const long = [
+      ...(Buffer.byteLength(entry.path) > 100 ? [paxRecord('path', entry.path)] : []),
+      ...(Buffer.byteLength(entry.linkpath ?? '') > 100 ? [paxRecord('linkpath', entry.linkpath ?? '')] : []),
+    ];
+    if (long.length > 0)
+      blocks.push(rawTar([{ path: 'PaxHeader', type: 'pax', content: long.join('') }]).subarray(0, -1024));
+    const content =
+      entry.type === 'file' || entry.type === 'pax' ? Buffer.from(entry.content ?? '') : Buffer.alloc(0);
     const header = Buffer.alloc(512);
     const put = (text: string, offset: number, length: number) =>
       header.write(text, offset, Math.min(length, Buffer.byteLength(text)), 'utf8');
