@@ -111,9 +111,8 @@ describe('cf-local command line', () => {
     expect(noWorker.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 
-  it("stages the README's cf-local example as printed", async () => {
-    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('### A local Cloud Foundry: cf-local'));
+  it("stages docs/cf-local.md's example as printed", async () => {
+    const section = await readFile(join(REPO_ROOT, 'docs', 'cf-local.md'), 'utf8');
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     const work = await tempDir('readme-example-');
     const script = block

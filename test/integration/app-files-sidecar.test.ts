@@ -16,7 +16,11 @@ import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
 import { BINARY_BUILDPACK, TUTORIAL_APP, withRunningApp } from './support/apps.js';
 
-/** The tutorial's manifest entry, byte for byte. */
+/**
+ * A manifest `sidecars:` entry in the shape of the tutorial's (a flow list with a quoted type, a
+ * size in MB), moved into sidecars.yml as it is. Not the tutorial's bytes: its 256MB needs an app
+ * of more than 256M, and this test runs one of 512M.
+ */
 const MANIFEST_SIDECARS = `sidecars:
 - name: config-server
   process_types: [ 'web' ]
