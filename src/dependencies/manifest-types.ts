@@ -38,6 +38,15 @@ export interface SidecarDefaults {
   memory?: string;
   process_types?: string[];
   env?: Record<string, string>;
+  /** Files of the app the default command reads: staging warns when the app lacks one. */
+  app_files?: AppFileNeed[];
+}
+
+export interface AppFileNeed {
+  /** Relative to the app's root (`/home/vcap/app`). */
+  path: string;
+  /** An env var of the sidecar that names another file instead: when set, nothing is checked. */
+  unless_env?: string;
 }
 
 /** A named set of dependencies a cached zip can leave out (libbuildpack's packager). */

@@ -6,7 +6,7 @@
  * failure in config order is the one reported. Each sidecar's sha256 is checked before a byte of
  * it is unpacked, as before. Removing what was unpacked on failure is the caller's (supply.ts).
  */
-import { chmod, stat } from 'node:fs/promises';
+import { chmod, lstat, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
@@ -23,6 +23,7 @@ import { formatBytes } from '../log/format-bytes.js';
 import { OrderedOutput } from '../log/ordered-output.js';
 import type { StagingContext } from './context.js';
 import type { SidecarPlan } from './plan-sidecars.js';
+import type { AppFileNeed } from '../dependencies/manifest-types.js';
 
 /**
  * At most this many sidecars are fetched and unpacked at once: enough to hide one server's
@@ -104,12 +105,29 @@ async function installOne(ctx: StagingContext, sidecar: SidecarPlan): Promise<In
     log.warning(
       `${sidecar.name}: its command starts with ${missing}, which the ${kind === 'binary' ? 'artifact (installed as one file, ' + sidecar.binaryName + ')' : 'archive'} does not hold: the sidecar will fail at launch unless something creates it first`,
     );
+  for (const need of await missingAppFiles(ctx.buildDir, sidecar.appFiles ?? []))
+    log.warning(
+      `${sidecar.name}: its command reads ${need.path} of the app, and the app has none: the sidecar exits at start. Push ${need.path} with the app${need.unless_env ? `, or set ${need.unless_env} in its env: to the file it should read` : ''}`,
+    );
   return {
     plan: sidecar,
     source: artifact.source,
     downloadedBytes: artifact.downloadedBytes,
     ...(artifact.source === 'offline' ? {} : { cachedPath: artifact.path }),
   };
+}
+
+/** The files of the app a dependency's default command reads that the app does not have. */
+async function missingAppFiles(buildDir: string, needs: AppFileNeed[]): Promise<AppFileNeed[]> {
+  const present = await Promise.all(
+    needs.map((need) =>
+      lstat(join(buildDir, need.path)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return needs.filter((_, i) => !present[i]);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { AppSidecarConfig, SidecarConfig } from '../config/config-types.js'
 import { parseSizeMb } from '../config/size.js';
 import { UserError } from '../errors.js';
 import { artifactFileName, type ArtifactSpec } from '../dependencies/cache.js';
-import type { BuildpackManifest } from '../dependencies/manifest-types.js';
+import type { AppFileNeed, BuildpackManifest } from '../dependencies/manifest-types.js';
 import { resolveDependency } from '../dependencies/resolve.js';
 import { MAX_COMMAND_LENGTH } from '../config/cc-rules.js';
 import { sidecarCommand, type SidecarLaunch } from '../launch/launch-config.js';
@@ -19,6 +19,8 @@ export interface SidecarPlan extends SidecarLaunch {
   artifact?: ArtifactSpec;
   /** File name for a bare-binary artifact. */
   binaryName: string;
+  /** Files of the app its dependency's default command reads (manifest `app_files`). */
+  appFiles?: AppFileNeed[];
 }
 
 export interface Plan {
@@ -67,6 +69,7 @@ function planOne(
     memoryMb?: number;
     processTypes?: string[];
     env?: Record<string, string>;
+    appFiles?: AppFileNeed[];
   } = {};
   const warnings: string[] = [];
   if (sidecar.source.kind === 'dependency') {
@@ -96,6 +99,7 @@ function planOne(
         ...(memoryMb ? { memoryMb } : {}),
         ...(d.process_types ? { processTypes: d.process_types } : {}),
         ...(d.env ? { env: d.env } : {}),
+        ...(d.app_files ? { appFiles: d.app_files } : {}),
       };
     }
   } else if (sidecar.source.kind === 'uri') {
@@ -118,18 +122,25 @@ function planOne(
     );
   }
 
+  const env = { ...(defaults.env ?? {}), ...sidecar.env };
+  // What the default command reads: a command of the app's own reads what it says.
+  const appFiles =
+    sidecar.command === undefined
+      ? (defaults.appFiles ?? []).filter((need) => !(need.unless_env && Object.hasOwn(env, need.unless_env)))
+      : [];
   const planned: SidecarPlan = {
     name: sidecar.name,
     command: command as string,
     processTypes: sidecar.processTypes ?? defaults.processTypes ?? ['web'],
     memoryMb: memoryMb as number,
-    env: { ...(defaults.env ?? {}), ...sidecar.env },
+    env,
     ...(sidecar.runtime ? { runtime: sidecar.runtime } : {}),
     ...(sidecar.cfMetadata ? { cfMetadata: true } : {}),
     ...(sidecar.output === 'errors' ? { stdoutDiscarded: true } : {}),
     version,
     ...(artifact ? { artifact } : { fromApp: true }),
     binaryName: artifact ? artifactFileName(artifact.uri) : '',
+    ...(appFiles.length > 0 ? { appFiles } : {}),
   };
   // Cloud Controller limits the command it is given, which is the user's command with the
   // install dir, the env exports and the supervisor in front: check that one, before anything
