@@ -61,6 +61,28 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * Every mistake of a config found in one pass, as a compiler reports them: one push shows them
+ * all. Printed as one `**ERROR**` line each (log/report-failure.ts), in the order of the file.
+ */
+export class UserErrors extends UserError {
+  constructor(readonly errors: UserError[]) {
+    super(errors.map((e) => e.describe()).join('\n'));
+    this.name = 'UserErrors';
+  }
+
+  /** One error as itself, several as a UserErrors, sorted by file and line (stable). */
+  static of(errors: UserError[]): UserError {
+    if (errors.length === 1) return errors[0] as UserError;
+    const sorted = [...errors].sort(
+      (a, b) =>
+        (a.details.file ?? '').localeCompare(b.details.file ?? '') ||
+        (a.details.line ?? 0) - (b.details.line ?? 0),
+    );
+    return new UserErrors(sorted);
+  }
+}
+
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }

@@ -105,42 +105,75 @@ export function parseRuntimeOptions(
 ): SidecarRuntimeOptions {
   const at = (key: string) => `${path}.${key}`;
   const options: SidecarRuntimeOptions = {};
+  // Each option on its own: a mistake in one is recorded and the others are still checked.
+  const read = <T>(check: () => T): T | undefined => src.attempt(check);
+  const set = <K extends keyof SidecarRuntimeOptions>(
+    key: K,
+    value: SidecarRuntimeOptions[K] | undefined,
+  ) => {
+    if (value !== undefined) options[key] = value;
+  };
   const ready = fields.get('ready');
-  if (ready !== undefined) options.ready = parseReady(src, ready, at('ready'));
+  if (ready !== undefined)
+    set(
+      'ready',
+      read(() => parseReady(src, ready, at('ready'))),
+    );
   const health = fields.get('health');
-  if (health !== undefined) options.health = parseHealth(src, health, at('health'));
+  if (health !== undefined)
+    set(
+      'health',
+      read(() => parseHealth(src, health, at('health'))),
+    );
   const stop = fields.get('stop');
-  if (stop !== undefined) options.stop = parseStop(src, stop, at('stop'));
+  if (stop !== undefined)
+    set(
+      'stop',
+      read(() => parseStop(src, stop, at('stop'))),
+    );
   const credentials = fields.get('credentials');
   if (credentials !== undefined)
-    options.credentials = parseCredentials(src, credentials, at('credentials'), sidecarEnv);
-  const restart = fields.get('restart');
-  if (restart !== undefined) options.restart = parseRestart(src, restart, at('restart'));
-  const overMemory = fields.get('over_memory');
-  if (overMemory !== undefined) {
-    options.overMemory = oneOf(
-      src,
-      overMemory,
-      at('over_memory'),
-      ['warn', 'restart'] as const,
-      'warn: one **WARNING** line; restart: the supervisor restarts the sidecar (needs a restart policy).',
+    set(
+      'credentials',
+      read(() => parseCredentials(src, credentials, at('credentials'), sidecarEnv)),
     );
-    if (options.overMemory === 'restart' && (options.restart?.policy ?? 'never') === 'never')
-      src.fail(
+  const restart = fields.get('restart');
+  if (restart !== undefined)
+    set(
+      'restart',
+      read(() => parseRestart(src, restart, at('restart'))),
+    );
+  const overMemory = fields.get('over_memory');
+  if (overMemory !== undefined)
+    read(() => {
+      options.overMemory = oneOf(
+        src,
         overMemory,
         at('over_memory'),
-        'is "restart", but the sidecar\'s restart policy is never: it cannot be restarted in place',
-        'Give the sidecar restart: on-failure (or always), or write over_memory: warn.',
+        ['warn', 'restart'] as const,
+        'warn: one **WARNING** line; restart: the supervisor restarts the sidecar (needs a restart policy).',
       );
-  }
+      if (options.overMemory === 'restart' && (options.restart?.policy ?? 'never') === 'never')
+        src.fail(
+          overMemory,
+          at('over_memory'),
+          'is "restart", but the sidecar\'s restart policy is never: it cannot be restarted in place',
+          'Give the sidecar restart: on-failure (or always), or write over_memory: warn.',
+        );
+    });
   const priority = fields.get('priority');
   if (priority !== undefined)
-    options.priority = oneOf(
-      src,
-      priority,
-      at('priority'),
-      PRIORITIES,
-      'low runs the sidecar at nice 10, lowest at nice 19: the app wins the CPU when both want it.',
+    set(
+      'priority',
+      read(() =>
+        oneOf(
+          src,
+          priority,
+          at('priority'),
+          PRIORITIES,
+          'low runs the sidecar at nice 10, lowest at nice 19: the app wins the CPU when both want it.',
+        ),
+      ),
     );
   return options;
 }

@@ -3,7 +3,7 @@
  * normalised sidecar entries. Pure: text in, data or a UserError out.
  */
 import type { Node } from 'yaml';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import type { AppSidecarConfig, SidecarEntry, SidecarSource } from './config-types.js';
 import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
 import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
@@ -60,43 +60,66 @@ export function parseSidecarsDocument(
   if (src.root === null) return { sidecars: [] };
   const top = src.entries(src.map(src.root, '(top level)'), '', TOP_LEVEL_KEYS);
 
-  const sidecars: SidecarEntry[] = [];
+  // Every key is checked even after a mistake: all of a file's mistakes are reported at once.
+  const sidecars: { sidecar: SidecarEntry; index: number }[] = [];
   const sidecarsNode = top.get('sidecars');
   if (sidecarsNode !== undefined && sidecarsNode !== null) {
     const seen = new Map<string, number | undefined>();
-    src.seq(sidecarsNode, 'sidecars').items.forEach((item, index) => {
-      const sidecar = parseSidecar(src, item, `sidecars[${index}]`, options);
+    const items = src.attempt(() => src.seq(sidecarsNode, 'sidecars').items) ?? [];
+    items.forEach((item, index) => {
+      const sidecar = src.attempt(() => parseSidecar(src, item, `sidecars[${index}]`, options));
+      if (!sidecar) return;
       if (seen.has(sidecar.name)) {
-        src.fail(
-          item,
-          `sidecars[${index}].name`,
-          `${JSON.stringify(sidecar.name)} is used twice (first at line ${seen.get(sidecar.name)}); Cloud Controller needs unique sidecar names`,
+        src.attempt(() =>
+          src.fail(
+            item,
+            `sidecars[${index}].name`,
+            `${JSON.stringify(sidecar.name)} is used twice (first at line ${seen.get(sidecar.name)}); Cloud Controller needs unique sidecar names`,
+          ),
         );
       }
       seen.set(sidecar.name, sidecar.origin.line);
-      sidecars.push(sidecar);
+      sidecars.push({ sidecar, index });
     });
   }
 
   // launch.yml entries of all buildpacks merge by `type`: a sidecar named like a process type
   // would replace that process (or be replaced by it).
-  const processTypes = new Set(['web', ...sidecars.flatMap((s) => s.processTypes ?? [])]);
-  sidecars.forEach((sidecar, index) => {
+  const processTypes = new Set(['web', ...sidecars.flatMap(({ sidecar }) => sidecar.processTypes ?? [])]);
+  for (const { sidecar, index } of sidecars) {
     if (processTypes.has(sidecar.name)) {
-      throw new UserError(`"${sidecar.name}" is also a process type; a sidecar needs a name of its own`, {
-        file: src.file,
-        ...(sidecar.origin.line ? { line: sidecar.origin.line } : {}),
-        key: `sidecars[${index}].name`,
-      });
+      src.problems.push(
+        new UserError(`"${sidecar.name}" is also a process type; a sidecar needs a name of its own`, {
+          file: src.file,
+          ...(sidecar.origin.line ? { line: sidecar.origin.line } : {}),
+          key: `sidecars[${index}].name`,
+        }),
+      );
     }
-  });
+  }
 
   const commandNode = top.get('command');
-  const command = commandNode === undefined ? undefined : parseCommand(src, commandNode, 'command');
-  return { sidecars, ...(command !== undefined ? { command } : {}) };
+  const command =
+    commandNode === undefined ? undefined : src.attempt(() => parseCommand(src, commandNode, 'command'));
+  src.throwProblems();
+  return { sidecars: sidecars.map((s) => s.sidecar), ...(command !== undefined ? { command } : {}) };
 }
 
+/**
+ * One entry of `sidecars`. Each key's mistake is recorded (src.attempt) and the next key read;
+ * an entry with any mistake throws them all at its end, so that no half-read entry is used.
+ */
 function parseSidecar(src: YamlSource, node: Node | null, path: string, options: ParseOptions): SidecarEntry {
+  const problemsBefore = src.problems.length;
+  const sidecar = readSidecar(src, node, path, options);
+  if (src.problems.length > problemsBefore) {
+    // Taken back out: the caller's attempt() records them again, once.
+    throw UserErrors.of(src.problems.splice(problemsBefore));
+  }
+  return sidecar;
+}
+
+function readSidecar(src: YamlSource, node: Node | null, path: string, options: ParseOptions): SidecarEntry {
   const fields = src.entries(src.map(node, path), path, SIDECAR_KEYS);
   const at = (key: string) => `${path}.${key}`;
   const line = src.lineOf(node);
@@ -108,79 +131,102 @@ function parseSidecar(src: YamlSource, node: Node | null, path: string, options:
       src.fail(flagNode, at(key), `${JSON.stringify(text)} is not true or false`);
     return text === 'true';
   };
-  const enabled = flag('enabled');
-  const required = flag('required');
+  const enabled = src.attempt(() => flag('enabled'));
+  const required = src.attempt(() => flag('required'));
   if (required !== undefined && !options.operator)
-    src.fail(
-      fields.get('required'),
-      at('required'),
-      `only the operator's defaults ($SIDECARS_DEFAULTS_YML) can mark a sidecar required`,
+    src.attempt(() =>
+      src.fail(
+        fields.get('required'),
+        at('required'),
+        `only the operator's defaults ($SIDECARS_DEFAULTS_YML) can mark a sidecar required`,
+      ),
     );
 
-  const nameNode = fields.get('name');
-  if (nameNode === undefined) src.fail(node, at('name'), 'is missing: every sidecar needs a name');
-  const name = src.string(nameNode, at('name'));
-  const nameProblem = checkSidecarName(name);
-  if (nameProblem) src.fail(nameNode, at('name'), nameProblem);
+  const name = src.attempt(() => {
+    const nameNode = fields.get('name');
+    if (nameNode === undefined) src.fail(node, at('name'), 'is missing: every sidecar needs a name');
+    const text = src.string(nameNode, at('name'));
+    const nameProblem = checkSidecarName(text);
+    if (nameProblem) src.fail(nameNode, at('name'), nameProblem);
+    return text;
+  });
 
   const commandNode = fields.get('command');
-  const command = commandNode === undefined ? undefined : parseCommand(src, commandNode, at('command'));
+  const command =
+    commandNode === undefined ? undefined : src.attempt(() => parseCommand(src, commandNode, at('command')));
+  // A command that was given but is wrong is not "missing": no second error about it below.
+  const commandGiven = commandNode !== undefined;
 
   const memoryNode = fields.get('memory');
-  const memoryMb = memoryNode === undefined ? undefined : parseMemory(src, memoryNode, at('memory'));
+  const memoryMb =
+    memoryNode === undefined ? undefined : src.attempt(() => parseMemory(src, memoryNode, at('memory')));
 
   const typesNode = fields.get('process_types');
   const processTypes =
-    typesNode === undefined ? undefined : parseProcessTypes(src, typesNode, at('process_types'));
+    typesNode === undefined
+      ? undefined
+      : src.attempt(() => parseProcessTypes(src, typesNode, at('process_types')));
 
   const envNode = fields.get('env');
-  const env = envNode === undefined || envNode === null ? {} : parseEnv(src, envNode, at('env'));
+  const env =
+    envNode === undefined || envNode === null
+      ? {}
+      : (src.attempt(() => parseEnv(src, envNode, at('env'))) ?? {});
 
   const runtime = parseRuntimeOptions(src, fields, path, env);
 
   const metadataNode = fields.get('cf_metadata');
   let cfMetadata = false;
   if (metadataNode !== undefined) {
-    const text = src.scalarText(metadataNode, at('cf_metadata'));
-    if (text !== 'true' && text !== 'false')
-      src.fail(metadataNode, at('cf_metadata'), `${JSON.stringify(text)} is not true or false`);
-    cfMetadata = text === 'true';
+    src.attempt(() => {
+      const text = src.scalarText(metadataNode, at('cf_metadata'));
+      if (text !== 'true' && text !== 'false')
+        src.fail(metadataNode, at('cf_metadata'), `${JSON.stringify(text)} is not true or false`);
+      cfMetadata = text === 'true';
+    });
   }
 
-  const nameOfDefault = options.defaults?.has(name) ?? false;
+  const nameOfDefault = name !== undefined && (options.defaults?.has(name) ?? false);
   // Over an operator default, an entry without dependency/uri keeps the default's source.
   const source =
     nameOfDefault && !fields.has('dependency') && !fields.has('uri')
       ? undefined
-      : parseSource(src, node, fields, path);
-  if (source?.kind === 'uri' && command === undefined) {
-    src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command');
+      : src.attempt(() => parseSource(src, node, fields, path));
+  if (source?.kind === 'uri' && !commandGiven) {
+    src.attempt(() =>
+      src.fail(node, at('command'), 'is missing: a sidecar downloaded from a uri needs a command'),
+    );
   }
-  if (source?.kind === 'app' && command === undefined && enabled !== false) {
-    src.fail(
-      node,
-      at('command'),
-      'is missing: a sidecar without "dependency" or "uri" runs from the app\'s files and needs a command, e.g. ./config-server',
-      'Give the command that starts it from the app dir, or name a "dependency" of the buildpack or a "uri" with "sha256".',
+  if (source?.kind === 'app' && !commandGiven && enabled !== false) {
+    src.attempt(() =>
+      src.fail(
+        node,
+        at('command'),
+        'is missing: a sidecar without "dependency" or "uri" runs from the app\'s files and needs a command, e.g. ./config-server',
+        'Give the command that starts it from the app dir, or name a "dependency" of the buildpack or a "uri" with "sha256".',
+      ),
     );
   }
 
   const outputNode = fields.get('output');
-  let output: 'all' | 'errors' = 'all';
+  let output = 'all' as 'all' | 'errors';
   if (outputNode !== undefined) {
-    const text = src.scalarText(outputNode, at('output'));
-    if (text !== 'all' && text !== 'errors')
-      src.fail(
-        outputNode,
-        at('output'),
-        `${JSON.stringify(text)} is not "all" or "errors"`,
-        'errors: only what the sidecar writes to stderr reaches cf logs; all (the default): stdout too.',
-      );
-    output = text;
+    src.attempt(() => {
+      const text = src.scalarText(outputNode, at('output'));
+      if (text !== 'all' && text !== 'errors')
+        src.fail(
+          outputNode,
+          at('output'),
+          `${JSON.stringify(text)} is not "all" or "errors"`,
+          'errors: only what the sidecar writes to stderr reaches cf logs; all (the default): stdout too.',
+        );
+      output = text;
+    });
   }
 
   return {
-    name,
+    // Only read when no mistake was recorded (parseSidecar), and then the name is there.
+    name: name as string,
     ...(source ? { source } : {}),
     ...(enabled !== undefined ? { enabled } : {}),
     ...(required !== undefined ? { required } : {}),

@@ -14,7 +14,7 @@ import {
   parseDocument,
   type Node,
 } from 'yaml';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import { closest } from './did-you-mean.js';
 
 /**
@@ -40,6 +40,9 @@ function assertReadableText(text: string, file: string): void {
 }
 
 export class YamlSource {
+  /** Mistakes recorded by attempt(): a file's every mistake is reported in one staging. */
+  readonly problems: UserError[] = [];
+
   private constructor(
     readonly file: string,
     readonly root: Node | null,
@@ -74,6 +77,26 @@ export class YamlSource {
       });
     }
     return new YamlSource(file, doc.contents as Node | null, lines);
+  }
+
+  /**
+   * Runs one independent check (a key): a UserError is recorded and undefined returned, so the
+   * checks after it still run. Anything else is a bug and goes on up.
+   */
+  attempt<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      if (error instanceof UserErrors) this.problems.push(...error.errors);
+      else this.problems.push(error);
+      return undefined;
+    }
+  }
+
+  /** Throws what attempt() recorded: the one mistake, or all of them in the file's order. */
+  throwProblems(): void {
+    if (this.problems.length > 0) throw UserErrors.of(this.problems);
   }
 
   lineOf(node: Node | null | undefined): number | undefined {
@@ -133,12 +156,16 @@ export class YamlSource {
       const where = keyPath(path, name);
       if (!known.includes(name)) {
         const guess = closest(name, known);
-        this.fail(
-          keyNode,
-          where,
-          `unknown key${guess ? `; did you mean "${guess}"?` : ''}`,
-          `Known keys here: ${known.join(', ')}.`,
+        // Recorded, not thrown: the map's other keys are still read and checked.
+        this.attempt(() =>
+          this.fail(
+            keyNode,
+            where,
+            `unknown key${guess ? `; did you mean "${guess}"?` : ''}`,
+            `Known keys here: ${known.join(', ')}.`,
+          ),
         );
+        continue;
       }
       out.set(name, (pair.value as Node | null) ?? null);
     }

@@ -3,10 +3,18 @@
  * a stack: the mistake is the user's, not the code's), anything else as "failed to <what>" with
  * the stack only under BP_DEBUG.
  */
-import { DISK_FULL_HINT, diskFullError, ExitCode, isUserError } from '../errors.js';
+import { DISK_FULL_HINT, diskFullError, ExitCode, isUserError, UserErrors } from '../errors.js';
 import type { Logger } from './logger.js';
 
 export function reportFailure(error: unknown, log: Logger, what: string, bugHint: string): number {
+  if (error instanceof UserErrors) {
+    for (const each of error.errors) {
+      log.error(each.describe());
+      if (each.details.hint) log.detail(each.details.hint);
+    }
+    log.detail(`${error.errors.length} mistakes; staging stopped before anything was fetched or written`);
+    return ExitCode.userError;
+  }
   if (isUserError(error)) {
     log.error(error.describe());
     if (error.details.hint) log.detail(error.details.hint);

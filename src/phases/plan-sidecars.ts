@@ -5,7 +5,7 @@
  */
 import type { AppSidecarConfig, SidecarConfig } from '../config/config-types.js';
 import { parseSizeMb } from '../config/size.js';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import { artifactFileName, type ArtifactSpec } from '../dependencies/cache.js';
 import type { AppFileNeed, BuildpackManifest } from '../dependencies/manifest-types.js';
 import { resolveDependency } from '../dependencies/resolve.js';
@@ -36,11 +36,20 @@ export function planSidecars(
   depsIdx: string,
 ): Plan {
   const warnings: string[] = [];
-  const sidecars = config.sidecars.map((sidecar, index) => {
-    const plan = planOne(sidecar, index, manifest, stack, now, depsIdx);
-    warnings.push(...plan.warnings);
-    return plan.sidecar;
+  const problems: UserError[] = [];
+  const sidecars: SidecarPlan[] = [];
+  // Every sidecar is planned even after a mistake in one: all mistakes are reported together.
+  config.sidecars.forEach((sidecar, index) => {
+    try {
+      const plan = planOne(sidecar, index, manifest, stack, now, depsIdx);
+      warnings.push(...plan.warnings);
+      sidecars.push(plan.sidecar);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(error);
+    }
   });
+  if (problems.length > 0) throw UserErrors.of(problems);
   return { sidecars, warnings };
 }
 

@@ -20,6 +20,8 @@ import type { StagingContext } from './context.js';
 import { otherBuildpacksSidecars } from './other-sidecars.js';
 import { installSidecars, type InstalledSidecar } from './install-sidecars.js';
 import { planSidecars } from './plan-sidecars.js';
+import { unknownProcessTypeWarnings } from './process-type-check.js';
+import { readProcfile } from './procfile.js';
 import { summaryTable } from './summary.js';
 import {
   assertAppProfileDir,
@@ -66,6 +68,10 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const manifest = await loadManifest(ctx.buildpack.dir);
   const plan = planSidecars(config, manifest, ctx.stack, ctx.now, ctx.depsIdx);
   for (const warning of plan.warnings) log.warning(warning);
+  // A Procfile that cannot be read is finalize's (or the lifecycle's) to report.
+  const procfile = await readProcfile(ctx.buildDir).catch(() => undefined);
+  for (const warning of unknownProcessTypeWarnings(plan.sidecars, procfile && Object.keys(procfile)))
+    log.warning(warning);
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
   const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergeDocuments, loadAppConfig } from '../../src/config/load.js';
 import { parseSidecarsDocument } from '../../src/config/parse.js';
-import { UserError } from '../../src/errors.js';
+import { UserError, UserErrors } from '../../src/errors.js';
 import { writeTree } from '../support/archives.js';
 
 const SHA = 'b'.repeat(64);
@@ -376,13 +376,14 @@ describe('env keeps what the app wrote', () => {
       [
         'sidecars:',
         '  - name: a',
+        '    dependency: agent',
         '    memory: 64M',
         '    env:',
         '      "A\\n-----> Installed\\u001b[2K": x',
       ].join('\n'),
     );
     expect(message).toBe(
-      'sidecars.yml:5: sidecars[0].env."A\\n-----> Installed\\u001b[2K": is not a valid environment variable name (letters, digits and _, not starting with a digit)',
+      'sidecars.yml:6: sidecars[0].env."A\\n-----> Installed\\u001b[2K": is not a valid environment variable name (letters, digits and _, not starting with a digit)',
     );
     expect(message).not.toContain('\n');
   });
@@ -450,5 +451,55 @@ describe('text the YAML reader would misread', () => {
       'sidecars.yml': { content: Buffer.from(`\ufeff${entry.join('\n')}`, 'utf8') },
     });
     expect((await loadAppConfig(app, {}))?.sidecars[0]?.name).toBe('a');
+  });
+});
+
+describe('a file with several mistakes', () => {
+  it('reports every one, in the order of the file, each with its line, key and expectation', () => {
+    const text = [
+      'sidecars:',
+      '  - name: agent',
+      '    dependency: otelcol',
+      '    memory: lots',
+      '    restart: sometimes',
+      '  - name: Bad Name',
+      '    uri: https://h/x.tgz',
+      '    sha256: abc',
+      '    command: ./x',
+      '    memory: 64M',
+      '    colour: blue',
+      '  - name: proxy',
+      '    dependency: envoy',
+      '    memory: 64M',
+      '    priority: urgent',
+    ].join('\n');
+    let error: unknown;
+    try {
+      parseSidecarsDocument(text, 'sidecars.yml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserErrors);
+    const lines = (error as UserErrors).errors.map((e) => e.describe());
+    expect(lines).toHaveLength(6);
+    expect(lines.map((l) => /^sidecars\.yml:(\d+): (\S+)/.exec(l)?.slice(1, 3).join(' '))).toEqual([
+      '4 sidecars[0].memory:',
+      '5 sidecars[0].restart:',
+      '6 sidecars[1].name:',
+      '8 sidecars[1].sha256:',
+      '11 sidecars[1].colour:',
+      '15 sidecars[2].priority:',
+    ]);
+  });
+
+  it('is one error as before when there is one mistake', () => {
+    let error: unknown;
+    try {
+      parseSidecarsDocument('sidecars:\n  - name: a\n    dependency: x\n    memory: lots\n', 'f');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).not.toBeInstanceOf(UserErrors);
   });
 });

@@ -93,6 +93,43 @@ describe('failure cases', () => {
     expect(await listTree(join(dirs.depsDir, '0'))).toEqual([]);
   });
 
+  it('reports every mistake of a sidecars.yml in one staging, then the count, and writes nothing', async () => {
+    const { dirs, result } = await stageWith(
+      [
+        'sidecars:',
+        '  - name: cs',
+        '    dependency: config-server',
+        '    memory: lots',
+        '    priority: urgent',
+        '  - name: two',
+        '    dependency: config-server',
+        '    memory: 64M',
+        '    colour: blue',
+        '',
+      ].join('\n'),
+    );
+    expect(result.exitCode).toBe(1);
+    const errors = result.stdout.split('\n').filter((l) => l.includes('**ERROR**'));
+    expect(errors).toEqual([
+      '       **ERROR** sidecars.yml:4: sidecars[0].memory: "lots" is not a size like 256M',
+      expect.stringMatching(/^ {7}\*\*ERROR\*\* sidecars\.yml:5: sidecars\[0\]\.priority: "urgent" is not /),
+      expect.stringMatching(/^ {7}\*\*ERROR\*\* sidecars\.yml:9: sidecars\[1\]\.colour: unknown key/),
+    ]);
+    expect(result.stdout).toContain(
+      '       3 mistakes; staging stopped before anything was fetched or written',
+    );
+    expect(await listTree(join(dirs.depsDir, '0'))).toEqual([]);
+  });
+
+  it('reports every sidecar that cannot be planned (memory missing twice) in one staging', async () => {
+    const { result } = await stageWith(
+      'sidecars:\n  - name: a\n    dependency: config-server\n    command: ./config-server\n  - name: b\n    dependency: config-server\n    command: ./config-server\n',
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('**ERROR** sidecars.yml:2: sidecars[0].memory: is missing');
+    expect(result.stdout).toContain('**ERROR** sidecars.yml:5: sidecars[1].memory: is missing');
+  });
+
   it('explains the Java buildpack consequence when memory is missing', async () => {
     const { result } = await stageWith(
       'sidecars:\n  - name: cs\n    dependency: config-server\n    command: ./config-server\n',
