@@ -4,7 +4,7 @@
  * buildpack works with; config/load.ts turns the raw YAML into them.
  */
 
-import type { SidecarRuntimeOptions } from './runtime-options-types.js';
+import type { ServiceSelector, SidecarRuntimeOptions } from './runtime-options-types.js';
 
 /** Where a value came from, for error messages: `sidecars.yml:7` or `$SIDECARS_YML:3`. */
 export interface Origin {
@@ -55,6 +55,8 @@ export interface SidecarConfig {
   cfMetadata?: boolean;
   /** `output: errors`: the sidecar's stdout is discarded, its stderr still reaches cf logs. */
   output?: 'errors';
+  /** `when_bound:` staged only when VCAP_SERVICES at staging has such a service (config/when-bound.ts). */
+  whenBound?: ServiceSelector;
   origin: Origin;
 }
 

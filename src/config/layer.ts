@@ -33,6 +33,7 @@ const KEY_NAMES: [keyof SidecarEntry, string][] = [
   ['memoryMb', 'memory'],
   ['cfMetadata', 'cf_metadata'],
   ['output', 'output'],
+  ['whenBound', 'when_bound'],
 ];
 
 export function layerDefaults(defaults: SidecarEntry[], app: SidecarEntry[], appFile: string): Layered {

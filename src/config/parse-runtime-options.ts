@@ -7,6 +7,7 @@
  *   health:      { tcp | http, interval: 10s, timeout: 2s, failure_threshold: 3, start_period: 60s }
  *   stop:        { grace: 8s }
  *   credentials: [ { name | label | tag: <service>, env: { VAR: key.path.in.credentials } } ]
+ *                (beside when_bound: the service may be left out, or the list be just the env map)
  *   restart:     never | on-failure | always | { policy, max_restarts: 5, within: 10m }
  *   over_memory: warn | restart
  *   priority:    normal | low | lowest
@@ -20,6 +21,7 @@ import type {
   Probe,
   ReadyOptions,
   RestartOptions,
+  ServiceSelector,
   SidecarRuntimeOptions,
   StopOptions,
 } from './runtime-options-types.js';
@@ -46,8 +48,6 @@ export const RUNTIME_OPTION_NAMES: Record<keyof SidecarRuntimeOptions, string> =
   priority: 'priority',
 };
 export const RESTART_KEYS = ['policy', 'max_restarts', 'within'] as const;
-const RESTART_POLICIES = ['never', 'on-failure', 'always'] as const;
-const PRIORITIES = ['normal', 'low', 'lowest'] as const;
 export const READY_KEYS = ['tcp', 'http', 'timeout', 'on_timeout'] as const;
 export const HEALTH_KEYS = [
   'tcp',
@@ -59,6 +59,11 @@ export const HEALTH_KEYS = [
 ] as const;
 export const STOP_KEYS = ['grace'] as const;
 export const CREDENTIALS_KEYS = ['name', 'label', 'tag', 'env'] as const;
+export const SERVICE_SELECTOR_KEYS = ['name', 'label', 'tag'] as const;
+export const RESTART_POLICY_VALUES = ['never', 'on-failure', 'always'] as const;
+export const PRIORITY_VALUES = ['normal', 'low', 'lowest'] as const;
+export const OVER_MEMORY_VALUES = ['warn', 'restart'] as const;
+export const ON_TIMEOUT_VALUES = ['fail', 'warn'] as const;
 
 /** Cloud Foundry sends SIGKILL 10 s after SIGTERM; the sidecar needs a second to stop itself. */
 export const MAX_STOP_GRACE_SECONDS = 9;
@@ -102,6 +107,8 @@ export function parseRuntimeOptions(
   fields: Map<string, Node | null>,
   path: string,
   sidecarEnv: Record<string, string>,
+  /** The sidecar's `when_bound:`: its credentials may leave the service out. */
+  boundTo?: ServiceSelector,
 ): SidecarRuntimeOptions {
   const at = (key: string) => `${path}.${key}`;
   const options: SidecarRuntimeOptions = {};
@@ -135,7 +142,7 @@ export function parseRuntimeOptions(
   if (credentials !== undefined)
     set(
       'credentials',
-      read(() => parseCredentials(src, credentials, at('credentials'), sidecarEnv)),
+      read(() => parseCredentials(src, credentials, at('credentials'), sidecarEnv, boundTo)),
     );
   const restart = fields.get('restart');
   if (restart !== undefined)
@@ -150,7 +157,7 @@ export function parseRuntimeOptions(
         src,
         overMemory,
         at('over_memory'),
-        ['warn', 'restart'] as const,
+        OVER_MEMORY_VALUES,
         'warn: one **WARNING** line; restart: the supervisor restarts the sidecar (needs a restart policy).',
       );
       if (options.overMemory === 'restart' && (options.restart?.policy ?? 'never') === 'never')
@@ -170,7 +177,7 @@ export function parseRuntimeOptions(
           src,
           priority,
           at('priority'),
-          PRIORITIES,
+          PRIORITY_VALUES,
           'low runs the sidecar at nice 10, lowest at nice 19: the app wins the CPU when both want it.',
         ),
       ),
@@ -182,7 +189,7 @@ function parseRestart(src: YamlSource, node: Node | null, path: string): Restart
   const hint =
     'never: Cloud Foundry restarts the container (the default); on-failure: the sidecar is restarted in place after a failure; always: after any exit.';
   if (!isMap(node)) {
-    const policy = oneOf(src, node, path, RESTART_POLICIES, hint);
+    const policy = oneOf(src, node, path, RESTART_POLICY_VALUES, hint);
     return policy === 'never'
       ? { policy }
       : { policy, maxRestarts: DEFAULTS.maxRestarts, withinSeconds: DEFAULTS.restartWithinSeconds };
@@ -191,7 +198,7 @@ function parseRestart(src: YamlSource, node: Node | null, path: string): Restart
   const policyNode = fields.get('policy');
   if (policyNode === undefined)
     src.fail(node, `${path}.policy`, 'is missing: never, on-failure or always', hint);
-  const policy = oneOf(src, policyNode, `${path}.policy`, RESTART_POLICIES, hint);
+  const policy = oneOf(src, policyNode, `${path}.policy`, RESTART_POLICY_VALUES, hint);
   const budgetKey = (['max_restarts', 'within'] as const).find((k) => fields.has(k));
   if (policy === 'never') {
     if (budgetKey)
@@ -270,9 +277,9 @@ function parseReady(src: YamlSource, node: Node | null, path: string): ReadyOpti
   let onTimeout: 'fail' | 'warn' = 'fail';
   if (onTimeoutNode !== undefined) {
     const text = src.scalarText(onTimeoutNode, `${path}.on_timeout`);
-    if (text !== 'fail' && text !== 'warn')
+    if (!(ON_TIMEOUT_VALUES as readonly string[]).includes(text))
       src.fail(onTimeoutNode, `${path}.on_timeout`, `${JSON.stringify(text)} is not "fail" or "warn"`);
-    onTimeout = text;
+    onTimeout = text as 'fail' | 'warn';
   }
   return {
     probe: parseProbe(src, node, fields, path),
@@ -328,29 +335,51 @@ function parseStop(src: YamlSource, node: Node | null, path: string): StopOption
   };
 }
 
+/**
+ * `when_bound:` and each `credentials:` entry pick a service the same way: exactly one of
+ * name (the instance, `cf services`), label (the offering) or tag.
+ */
+export function parseServiceSelector(
+  src: YamlSource,
+  node: Node | null,
+  path: string,
+  fields = src.entries(src.map(node, path), path, SERVICE_SELECTOR_KEYS),
+): ServiceSelector {
+  const selectors = SERVICE_SELECTOR_KEYS.filter((k) => fields.has(k));
+  if (selectors.length !== 1)
+    src.fail(
+      node,
+      path,
+      selectors.length === 0
+        ? 'names no service: give one of name, label or tag'
+        : `gives ${selectors.join(' and ')}: give exactly one of name, label or tag`,
+      'name is the service instance name (cf services), label the service offering, tag one of its tags.',
+    );
+  const by = selectors[0] as ServiceSelector['by'];
+  const value = src.string(fields.get(by), `${path}.${by}`);
+  if (value.trim() === '') src.fail(fields.get(by), `${path}.${by}`, 'is empty');
+  return { by, value };
+}
+
 function parseCredentials(
   src: YamlSource,
   node: Node | null,
   path: string,
   sidecarEnv: Record<string, string>,
+  boundTo: ServiceSelector | undefined,
 ): CredentialsOptions[] {
   const seen = new Set<string>();
+  // Beside when_bound, the short form: the env map alone, read from the service that turned
+  // the sidecar on (`credentials: {LICENSE_KEY: licenseKey}`).
+  if (boundTo && isMap(node))
+    return [{ ...boundTo, env: parseCredentialEnv(src, node, path, sidecarEnv, seen) }];
   return src.seq(node, path).items.map((item, index) => {
     const itemPath = `${path}[${index}]`;
     const fields = src.entries(src.map(item, itemPath), itemPath, CREDENTIALS_KEYS);
-    const selectors = (['name', 'label', 'tag'] as const).filter((k) => fields.has(k));
-    if (selectors.length !== 1)
-      src.fail(
-        item,
-        itemPath,
-        selectors.length === 0
-          ? 'names no service: give one of name, label or tag'
-          : `gives ${selectors.join(' and ')}: give exactly one of name, label or tag`,
-        'name is the service instance name (cf services), label the service offering, tag one of its tags.',
-      );
-    const by = selectors[0] as 'name' | 'label' | 'tag';
-    const value = src.string(fields.get(by), `${itemPath}.${by}`);
-    if (value.trim() === '') src.fail(fields.get(by), `${itemPath}.${by}`, 'is empty');
+    const { by, value } =
+      boundTo && !SERVICE_SELECTOR_KEYS.some((k) => fields.has(k))
+        ? boundTo
+        : parseServiceSelector(src, item, itemPath, fields);
 
     const envNode = fields.get('env');
     if (envNode === undefined)
@@ -359,35 +388,50 @@ function parseCredentials(
         `${itemPath}.env`,
         'is missing: map environment variables to credential keys, e.g. CONFIG_URI: uri',
       );
-    const env: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-    const pairs = src.map(envNode, `${itemPath}.env`).items;
-    if (pairs.length === 0) src.fail(envNode, `${itemPath}.env`, 'is empty');
-    for (const pair of pairs) {
-      const keyNode = pair.key as unknown as Node;
-      const name = src.scalarText(keyNode, `${itemPath}.env`);
-      const key = configKeyPath(`${itemPath}.env`, name);
-      if (!ENV_NAME.test(name))
-        src.fail(
-          keyNode,
-          key,
-          'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
-        );
-      if (Object.hasOwn(sidecarEnv, name))
-        src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
-      if (seen.has(name)) src.fail(keyNode, key, 'is mapped twice');
-      seen.add(name);
-      const keyPath = src.string(pair.value as Node | null, key);
-      const parts = keyPath.split('.');
-      if (parts.some((p) => p.trim() === ''))
-        src.fail(
-          pair.value as Node | null,
-          key,
-          `${JSON.stringify(keyPath)} is not a key path like uri or db.password`,
-        );
-      env[name] = parts;
-    }
-    return { by, value, env };
+    return {
+      by,
+      value,
+      env: parseCredentialEnv(src, envNode as Node | null, `${itemPath}.env`, sidecarEnv, seen),
+    };
   });
+}
+
+/** `{VAR: key.path}`: env var names to key paths inside the service's `credentials` object. */
+function parseCredentialEnv(
+  src: YamlSource,
+  envNode: Node | null,
+  path: string,
+  sidecarEnv: Record<string, string>,
+  seen: Set<string>,
+): Record<string, string[]> {
+  const env: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  const pairs = src.map(envNode, path).items;
+  if (pairs.length === 0) src.fail(envNode, path, 'is empty');
+  for (const pair of pairs) {
+    const keyNode = pair.key as unknown as Node;
+    const name = src.scalarText(keyNode, path);
+    const key = configKeyPath(path, name);
+    if (!ENV_NAME.test(name))
+      src.fail(
+        keyNode,
+        key,
+        'is not a valid environment variable name (letters, digits and _, not starting with a digit)',
+      );
+    if (Object.hasOwn(sidecarEnv, name))
+      src.fail(keyNode, key, `is also set in the sidecar's env:; keep one of them`);
+    if (seen.has(name)) src.fail(keyNode, key, 'is mapped twice');
+    seen.add(name);
+    const keyPath = src.string(pair.value as Node | null, key);
+    const parts = keyPath.split('.');
+    if (parts.some((p) => p.trim() === ''))
+      src.fail(
+        pair.value as Node | null,
+        key,
+        `${JSON.stringify(keyPath)} is not a key path like uri or db.password`,
+      );
+    env[name] = parts;
+  }
+  return env;
 }
 
 function parseProbe(

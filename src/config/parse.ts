@@ -7,7 +7,7 @@ import { UserError, UserErrors } from '../errors.js';
 import type { AppSidecarConfig, SidecarEntry, SidecarSource } from './config-types.js';
 import { checkProcessType, checkSidecarName, ENV_NAME, MAX_COMMAND_LENGTH } from './cc-rules.js';
 import { MAX_SIDECAR_MEMORY_MB, parseSizeMb } from './size.js';
-import { parseRuntimeOptions, RUNTIME_OPTION_KEYS } from './parse-runtime-options.js';
+import { parseRuntimeOptions, parseServiceSelector, RUNTIME_OPTION_KEYS } from './parse-runtime-options.js';
 import { keyPath, YamlSource } from './yaml-document.js';
 
 export const TOP_LEVEL_KEYS = ['sidecars', 'command'] as const;
@@ -25,6 +25,7 @@ export const SIDECAR_KEYS = [
   'output',
   'enabled',
   'required',
+  'when_bound',
   ...RUNTIME_OPTION_KEYS,
 ] as const;
 
@@ -173,7 +174,13 @@ function readSidecar(src: YamlSource, node: Node | null, path: string, options: 
       ? {}
       : (src.attempt(() => parseEnv(src, envNode, at('env'))) ?? {});
 
-  const runtime = parseRuntimeOptions(src, fields, path, env);
+  const whenBoundNode = fields.get('when_bound');
+  const whenBound =
+    whenBoundNode === undefined
+      ? undefined
+      : src.attempt(() => parseServiceSelector(src, whenBoundNode, at('when_bound')));
+
+  const runtime = parseRuntimeOptions(src, fields, path, env, whenBound);
 
   const metadataNode = fields.get('cf_metadata');
   let cfMetadata = false;
@@ -237,6 +244,7 @@ function readSidecar(src: YamlSource, node: Node | null, path: string, options: 
     ...(Object.keys(runtime).length > 0 ? { runtime } : {}),
     ...(cfMetadata ? { cfMetadata } : {}),
     ...(output === 'errors' ? { output } : {}),
+    ...(whenBound ? { whenBound } : {}),
     origin: { file: src.file, ...(line ? { line } : {}) },
   };
 }

@@ -31,9 +31,13 @@ export interface StopOptions {
 }
 
 /** One entry of `credentials:`: a bound service, picked by name, label or tag. */
-export interface CredentialsOptions {
+/** A bound service, picked from VCAP_SERVICES by its instance name, its offering's label or a tag. */
+export interface ServiceSelector {
   by: 'name' | 'label' | 'tag';
   value: string;
+}
+
+export interface CredentialsOptions extends ServiceSelector {
   /** Env var name -> path of keys inside the service's `credentials` object. */
   env: Record<string, string[]>;
 }

@@ -9,6 +9,7 @@ import { lstat, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDir } from '../fs/make-dir.js';
 import { loadAppConfig } from '../config/load.js';
+import { boundServices, selectWhenBound } from '../config/when-bound.js';
 import { formatMb, parseSizeMb } from '../config/size.js';
 import { urlSecrets } from '../log/redact.js';
 import { removeStaleUnpacking } from '../archive/extract.js';
@@ -47,18 +48,28 @@ const SOURCE_LABEL: Record<ArtifactSource | 'app', string> = {
 export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   const { log } = ctx;
   // The `-----> Sidecar Buildpack version V` line is the shim's, printed before Node.js starts.
-  const config = await loadAppConfig(ctx.buildDir, ctx.env);
-  if (!config || config.sidecars.length === 0) {
+  const loaded = await loadAppConfig(ctx.buildDir, ctx.env);
+  if (!loaded || loaded.sidecars.length === 0) {
     log.detail(
-      config
-        ? `No sidecars in ${config.sources.join(' + ')}; nothing to install`
+      loaded
+        ? `No sidecars in ${loaded.sources.join(' + ')}; nothing to install`
         : 'No sidecars.yml or $SIDECARS_YML; nothing to install',
     );
     return { sidecars: [] };
   }
-  log.detail(`Reading ${config.sources.join(' + ')}: ${config.sidecars.length} sidecar(s)`);
-  for (const note of config.layering ?? []) log.detail(note);
-  for (const warning of config.layeringWarnings ?? []) log.warning(warning);
+  log.detail(`Reading ${loaded.sources.join(' + ')}: ${loaded.sidecars.length} sidecar(s)`);
+  for (const note of loaded.layering ?? []) log.detail(note);
+  for (const warning of loaded.layeringWarnings ?? []) log.warning(warning);
+  const bound = boundServices(ctx.env.VCAP_SERVICES);
+  if (bound.problem && loaded.sidecars.some((s) => s.whenBound))
+    log.warning(`${bound.problem}: no service counts as bound for when_bound`);
+  const selected = selectWhenBound(loaded.sidecars, bound.services);
+  for (const line of selected.lines) log.detail(line);
+  if (selected.sidecars.length === 0) {
+    log.detail('No sidecar is turned on; nothing to install');
+    return { sidecars: [] };
+  }
+  const config = { ...loaded, sidecars: selected.sidecars };
   // Credentials and tokens in the uris never reach the log, in whatever form a line shows them.
   for (const sidecar of config.sidecars)
     if (sidecar.source.kind === 'uri')
