@@ -100,7 +100,7 @@ export const MEMORY_CHECK = { intervalSeconds: 5, samples: 3 } as const;
 export const NICE: Record<Priority, number> = { normal: 0, low: 10, lowest: 19 };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const DURATION = /^(\d+)\s*(ms|s|m|h)?$/;
+export const DURATION = /^(\d+)\s*(ms|s|m|h)?$/;
 
 export function parseRuntimeOptions(
   src: YamlSource,

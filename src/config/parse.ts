@@ -30,6 +30,8 @@ export const SIDECAR_KEYS = [
 ] as const;
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** How a sidecar's `uri` starts (the schema's pattern too). */
+export const URI = /^https?:\/\//i;
 
 /** A NUL byte cannot be passed to `bash -c` (execve ends strings there): the sidecar could not start. */
 const NUL_PROBLEM = 'contains a NUL character (\\0), which no command line can carry';
@@ -288,8 +290,10 @@ function parseSource(
     } catch {
       parsed = undefined;
     }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-      src.fail(uri, at('uri'), 'is not an http(s) URL');
+    // The URL parser drops tabs and newlines inside a URL, and reads `https:host` as
+    // `https://host`: what it fetches must be what is written.
+    if (!parsed || !URI.test(text) || /[\s\p{Cc}]/u.test(text)) {
+      src.fail(uri, at('uri'), 'is not an http(s) URL', 'Write it without spaces, tabs or line breaks.');
     }
     if (fields.has('version'))
       src.fail(

@@ -6,7 +6,7 @@
 /** Cloud Foundry apps rarely exceed 64 GB; a larger sidecar is a typo, not a plan. */
 export const MAX_SIDECAR_MEMORY_MB = 64 * 1024;
 
-const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|m|mb|g|gb|t|tb)?\s*$/i;
+export const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|m|mb|g|gb|t|tb)?\s*$/i;
 const FACTOR_MB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
 
 /**

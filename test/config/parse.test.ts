@@ -157,6 +157,16 @@ describe('parseSidecarsDocument', () => {
         'is not an http(s) URL',
       ],
       [
+        'a uri with a tab, which the URL parser would drop',
+        `sidecars:\n  - name: a\n    uri: "https:/\\t/e.com/a"\n    sha256: ${SHA}\n    command: ./a\n`,
+        'is not an http(s) URL',
+      ],
+      [
+        'a uri without //, which the URL parser would add',
+        `sidecars:\n  - name: a\n    uri: https:e.com/a\n    sha256: ${SHA}\n    command: ./a\n`,
+        'is not an http(s) URL',
+      ],
+      [
         'uri without command',
         `sidecars:\n  - name: a\n    uri: https://e.com/a\n    sha256: ${SHA}\n`,
         'sidecars[0].command: is missing',
