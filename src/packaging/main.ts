@@ -25,7 +25,6 @@ import { verifyZip } from './verify-zip.js';
 
 /** The repository root: this file is src/packaging/main.ts. */
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const DEFAULT_APP = join(REPO_ROOT, 'fixtures', 'apps', 'config-server-app');
 
 async function main(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   const log = consoleLogger(Boolean(env.BP_DEBUG), 'tool');
@@ -84,7 +83,7 @@ async function runVerify(
   const result = await verifyZip(
     {
       zip: resolve(cwd, command.zip),
-      app: resolve(cwd, command.app ?? DEFAULT_APP),
+      ...(command.app !== undefined ? { app: resolve(cwd, command.app) } : {}),
       stack: command.stack,
       offline: command.offline,
       hostPath: env.PATH ?? '/usr/bin:/bin',

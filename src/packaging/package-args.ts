@@ -22,9 +22,9 @@ export const USAGE = `usage: scripts/package.sh [--cached] [--stack STACK | --an
   --profile NAME   (--cached) leave out the dependencies of manifest.yml packaging_profiles.NAME
   --exclude DEPS   (--cached) leave out these dependencies too (comma-separated names)
   --include DEPS   (--cached, with --profile) keep these, though the profile leaves them out
-  --verify ZIP     unpack ZIP and stage the fixture app with it, without node on PATH; a cached
-                   zip stages with all network refused. Then checks launch.yml.
-  --app DIR        the app --verify stages (default: fixtures/apps/config-server-app)
+  --verify ZIP     unpack ZIP and stage a sample app of its sidecars with it, without node on
+                   PATH; a cached zip stages with all network refused. Then checks launch.yml.
+  --app DIR        the app --verify stages (default: one naming every sidecar of the zip's manifest)
   --offline        --verify with network refused even for an online zip (expected to fail)
   --online         --verify with network allowed even for a cached zip`;
 

@@ -8,7 +8,7 @@
  * connections, and when the machine allows it (`unshare -n`) staging also runs in an empty network
  * namespace, so no connection can leave at all. Staging must succeed and the trap must stay at 0.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -21,12 +21,13 @@ import type { LaunchYml } from '../launch/launch-types.js';
 import type { Logger } from '../log/logger.js';
 import { checkLaunchYml } from './check-launch.js';
 import { openNetworkTrap, trappedProxyEnv } from './network-trap.js';
+import { sampleApp } from './sample-app.js';
 import { makeStackPath } from './stack-path.js';
 
 export interface VerifyRequest {
   zip: string;
-  /** The app to stage (a directory with sidecars.yml). */
-  app: string;
+  /** The app to stage (a directory with sidecars.yml); default: sampleApp() of the zip's manifest. */
+  app?: string;
   /** CF_STACK for staging; default: the zip's `stack:`, else cflinuxfs4. */
   stack?: string;
   /** undefined: offline iff the zip carries dependencies (`file:` keys). */
@@ -57,11 +58,12 @@ export interface VerifyResult {
 
 export async function verifyZip(request: VerifyRequest, log: Logger): Promise<VerifyResult> {
   await mustExist(request.zip, 'file', 'Give the path of a zip that scripts/package.sh wrote.');
-  await mustExist(
-    request.app,
-    'directory',
-    'Give an app directory with a sidecars.yml, or leave --app out for the sample app.',
-  );
+  if (request.app !== undefined)
+    await mustExist(
+      request.app,
+      'directory',
+      "Give an app directory with a sidecars.yml, or leave --app out for a sample app of the zip's own dependencies.",
+    );
   const work = await mkdtemp(join(tmpdir(), 'sidecar-verify-'));
   try {
     const buildpack = join(work, 'buildpack');
@@ -77,9 +79,11 @@ export async function verifyZip(request: VerifyRequest, log: Logger): Promise<Ve
     ) as BuildpackManifest;
     const offline = request.offline ?? manifest.dependencies.some((d) => d.file !== undefined);
     const stack = request.stack ?? manifest.stack ?? 'cflinuxfs4';
+    const sample = request.app === undefined ? sampleApp(manifest) : undefined;
     log.header(
-      `Verifying ${basename(request.zip)}: staging ${basename(request.app)} on ${stack}, ${offline ? 'network refused' : 'network allowed'}, no node on PATH`,
+      `Verifying ${basename(request.zip)}: staging ${request.app === undefined ? 'a sample app' : basename(request.app)} on ${stack}, ${offline ? 'network refused' : 'network allowed'}, no node on PATH`,
     );
+    if (sample) log.detail(`The sample app names the zip's sidecars: ${sample.sidecars.join(', ')}`);
 
     const dirs = {
       build: join(work, 'app'),
@@ -88,7 +92,12 @@ export async function verifyZip(request: VerifyRequest, log: Logger): Promise<Ve
       home: join(work, 'home'),
       tmp: join(work, 'tmp'),
     };
-    await cp(request.app, dirs.build, { recursive: true });
+    if (request.app !== undefined) await cp(request.app, dirs.build, { recursive: true });
+    else {
+      await mkdir(dirs.build);
+      for (const [path, content] of Object.entries(sample?.files ?? {}))
+        await writeFile(join(dirs.build, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+    }
     for (const d of [dirs.cache, join(dirs.deps, '0'), dirs.home, dirs.tmp])
       await mkdir(d, { recursive: true });
     const stackPath = await makeStackPath(join(work, 'stack-bin'), request.hostPath);
