@@ -105,6 +105,10 @@ node_runtime_error() {
   printf -- '       **ERROR** %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
 }
 
+node_runtime_warning() {
+  printf -- '       **WARNING** %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
+}
+
 node_runtime_debug() {
   [[ -n ${BP_DEBUG:-} ]] && printf -- '       DEBUG: %s\n' "$*" >&"${SIDECAR_LOG_FD:-1}"
   return 0
@@ -282,6 +286,8 @@ node_runtime_find() {
     major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
     if ((major >= SIDECAR_NODE_MIN_MAJOR)); then
       SIDECAR_NODE=$(command -v node)
+      # Not silent: the runtime of the manifest was wanted, and the operator should know why not.
+      ((unsupported)) || node_runtime_warning "Node.js $version of manifest.yml could not be used (${tried[-1]}); staging with the node on PATH"
       node_runtime_log "Using Node.js $(node --version) for staging (from PATH)"
       return 0
     fi

@@ -89,6 +89,14 @@ describe('cf-local command line', () => {
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('cf-local: failed to read result.json in /nonexistent');
     expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const noApp = await execa(TSX, [CLI, 'stage', '/nonexistent/app', '-b', '.'], {
+      all: true,
+      reject: false,
+    });
+    expect(noApp.exitCode).toBe(64);
+    expect(noApp.stderr.split('\n')[0]).toBe(
+      'cf-local: /nonexistent/app: no such directory (the app to stage)',
+    );
 
     const app = await tempDir('cli-app-');
     await writeFile(join(app, 'Procfile'), 'web: sleep 1\n');

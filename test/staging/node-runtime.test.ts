@@ -99,6 +99,10 @@ describe('node runtime bootstrap', () => {
     const result = await runPhase(buildpack, 'supply', supplyArgs(await stagingDirs(APP)), { noNode: false });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(/Using Node\.js v\d+\.\d+\.\d+ for staging \(from PATH\)/);
+    // Why the manifest's runtime was not used, without BP_DEBUG.
+    expect(result.stdout).toMatch(
+      /\*\*WARNING\*\* Node\.js 22\.23\.1 of manifest\.yml could not be used \(download from http:\/\/127\.0\.0\.1:\d+\/nowhere\/node\.tgz: .*404.*\); staging with the node on PATH/,
+    );
   });
 
   it('lists every source it tried when there is no node at all', async () => {

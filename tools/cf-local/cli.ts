@@ -3,7 +3,7 @@
  * signals and sets the exit code. `stage` prints the staging log and the staged directory;
  * `run` prints every process's log lines until Ctrl-C / SIGTERM, then stops all of them.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { parseArgs, USAGE, UsageError } from './args.js';
 import { formatLogLine } from './run/log-line.js';
 import { run } from './run/run.js';
@@ -16,6 +16,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command.name === 'stage') {
+    const app = await stat(command.options.appDir).catch(() => undefined);
+    if (!app?.isDirectory())
+      throw new UsageError(
+        `${command.options.appDir}: ${app ? 'not a directory' : 'no such directory'} (the app to stage)`,
+      );
     const outcome = await stage({ ...command.options, onLog: (line) => console.log(line) });
     const seconds = (outcome.durationMs / 1000).toFixed(1);
     if (!outcome.ok) {

@@ -9,11 +9,12 @@
  * buildpack read-only (run-script.ts), so a buildpack that writes into its own dir fails here as
  * on a cell.
  */
-import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { exists } from '../exists.js';
+import { keepNewest, touch } from '../keep-newest.js';
 import { StagingFailure, SUPPLY_FAIL } from './lifecycle-errors.js';
 import { xxhash64Hex } from './xxhash64.js';
 
@@ -49,8 +50,7 @@ async function unpackedOnce(zip: string, size: number, mtimeMs: number, workDir:
   const root = unpackedZipsDir();
   const dir = join(root, `${keyDigest(zip)}-${size}-${Math.floor(mtimeMs)}`);
   if (await exists(dir)) {
-    const now = new Date();
-    await utimes(dir, now, now).catch(() => undefined);
+    await touch(dir);
     return dir;
   }
   // Unpacked beside, then renamed: a staging running at the same time sees all of it or none.
@@ -62,17 +62,8 @@ async function unpackedOnce(zip: string, size: number, mtimeMs: number, workDir:
     if (!(await exists(dir))) throw new StagingFailure([SUPPLY_FAIL, `cannot unpack buildpack ${zip}`]);
     await rm(temp, { recursive: true, force: true });
   });
-  await pruneUnpacked(root);
+  await keepNewest(root, KEEP_UNPACKED);
   return dir;
-}
-
-async function pruneUnpacked(root: string): Promise<void> {
-  const entries = await Promise.all(
-    (await readdir(root)).map(async (name) => ({ name, mtime: (await stat(join(root, name))).mtimeMs })),
-  );
-  entries.sort((a, b) => b.mtime - a.mtime);
-  for (const old of entries.slice(KEEP_UNPACKED))
-    await rm(join(root, old.name), { recursive: true, force: true }).catch(() => undefined);
 }
 
 async function findBinParent(dir: string, key: string): Promise<string> {

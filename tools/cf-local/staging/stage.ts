@@ -43,6 +43,7 @@ import { runScript, type ScriptRun } from './run-script.js';
 import { checkSidecars } from './sidecar-checks.js';
 import { stagingEnv } from './staging-env.js';
 import { pathFor } from '../stack-path.js';
+import { keepNewest, touch } from '../keep-newest.js';
 import {
   stagingResult,
   type BuildpackMetadata,
@@ -110,6 +111,13 @@ export async function stage(options: StageOptions): Promise<StageOutcome> {
   }
 }
 
+/** Build caches of apps staged without --cache-dir, kept between stagings as a cell's blobstore keeps them. */
+export const KEEP_APP_CACHES = 16;
+
+export function appCachesDir(): string {
+  return join(tmpdir(), 'cf-local-cache');
+}
+
 async function stageIn(
   root: string,
   options: StageOptions,
@@ -136,7 +144,13 @@ async function stageIn(
   const buildpacks: Buildpack[] = [];
   for (const key of keys) buildpacks.push(await prepareBuildpack(key, root));
 
-  const cacheRoot = resolve(options.cacheDir ?? join(tmpdir(), 'cf-local-cache', keyDigest(appDir)));
+  // The default cache dir is one per app dir, of which the KEEP_APP_CACHES used last are kept.
+  const cacheRoot = resolve(options.cacheDir ?? join(appCachesDir(), keyDigest(appDir)));
+  if (options.cacheDir === undefined) {
+    await mkdir(cacheRoot, { recursive: true });
+    await touch(cacheRoot);
+    await keepNewest(appCachesDir(), KEEP_APP_CACHES);
+  }
   const supply = skipDetect ? buildpacks.slice(0, -1) : [];
   await prepareCaches(cacheRoot, supply);
 
