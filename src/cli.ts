@@ -79,6 +79,7 @@ async function runPhase(
       const { detect } = await import('./phases/detect.js');
       const result = await detect({ buildDir: required(args, 0, phase), env, log });
       log.debug(`detect: ${result.reason}`);
+      if (result.warning) log.warning(result.warning);
       if (result.detected) fdSink(1).write('sidecar\n');
       return result.detected ? ExitCode.ok : ExitCode.userError;
     }

@@ -66,7 +66,7 @@ export async function download(request: DownloadRequest, options: TransportOptio
         hint:
           error instanceof HttpError && error.status < 500
             ? 'Check the uri (and that it needs no credentials the buildpack does not have).'
-            : 'Check the network, HTTP(S)_PROXY / NO_PROXY, and that the server is up; staging again retries.',
+            : `Check the network, HTTP(S)_PROXY / NO_PROXY, and that the server is up; ${options.tryAgain ?? 'staging again'} retries.`,
       },
     );
   }

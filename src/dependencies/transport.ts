@@ -28,6 +28,8 @@ export interface TransportOptions {
   onProgress?: (bytes: number, total: number | undefined) => void;
   /** How often a long download logs a progress line (see download-progress.ts). */
   progressIntervalMs: number;
+  /** What tries a failed download again, for its hint: staging again, or packaging again. */
+  tryAgain?: string;
 }
 
 export const DEFAULT_TRANSPORT: TransportOptions = {

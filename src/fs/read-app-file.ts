@@ -29,12 +29,23 @@ export async function readAppFile(
   if (!link) return undefined;
   let target = path;
   if (link.isSymbolicLink()) {
-    const [root, resolved] = await Promise.all([realpath(buildDir), realpath(path).catch(() => undefined)]);
+    let failure: string | undefined;
+    const [root, resolved] = await Promise.all([
+      realpath(buildDir),
+      realpath(path).catch((error: NodeJS.ErrnoException) => {
+        failure = error.code;
+        return undefined;
+      }),
+    ]);
     if (resolved === undefined || !resolved.startsWith(root + sep))
-      throw new UserError('is a symlink that leads outside the app (or nowhere): it is not read', {
-        file: name,
-        hint: `Push the file itself, not a link to it.`,
-      });
+      throw new UserError(
+        resolved !== undefined
+          ? 'is a symlink that leads outside the app: it is not read'
+          : failure === 'ELOOP'
+            ? 'is a symlink in a loop of links: it leads nowhere'
+            : 'is a symlink to a file that does not exist',
+        { file: name, hint: `Push the file itself, not a link to it.` },
+      );
     target = resolved;
   }
   const info = link.isSymbolicLink() ? await stat(target) : link;

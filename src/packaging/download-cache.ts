@@ -5,7 +5,7 @@
  * serves the same bytes, and it is re-hashed before use: a corrupted entry is replaced, never
  * packaged.
  */
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
@@ -45,21 +45,28 @@ export async function cachedDependency(
     await rm(dest, { force: true });
     events.onReplaced?.(dest);
   }
-  await mkdir(join(cacheDir, dependency.sha256), { recursive: true });
-  if (source.kind === 'file') {
-    await copyVerified(source.path, dest, dependency.sha256, label);
-    return { path: dest, bytes: (await sizeOf(dest)) ?? 0, from: 'mirror directory' };
-  }
-  const { bytes } = await download(
-    { url: source.url, dest, sha256: dependency.sha256, label },
-    transport,
-  ).catch((error: unknown) => {
-    if (!(error instanceof UserError) || source.mirror === undefined) throw error;
-    throw new UserError(`mirror ${displayUrl(source.mirror)}: ${error.message}`, {
-      hint: `check that the mirror is up and serves the file manifest.yml pins, as ${uriBasename(dependency.uri)}`,
+  const entryDir = join(cacheDir, dependency.sha256);
+  await mkdir(entryDir, { recursive: true });
+  try {
+    if (source.kind === 'file') {
+      await copyVerified(source.path, dest, dependency.sha256, label);
+      return { path: dest, bytes: (await sizeOf(dest)) ?? 0, from: 'mirror directory' };
+    }
+    const { bytes } = await download(
+      { url: source.url, dest, sha256: dependency.sha256, label },
+      transport,
+    ).catch((error: unknown) => {
+      if (!(error instanceof UserError) || source.mirror === undefined) throw error;
+      throw new UserError(`mirror ${displayUrl(source.mirror)}: ${error.message}`, {
+        hint: `check that the mirror is up and serves the file manifest.yml pins, as ${uriBasename(dependency.uri)}`,
+      });
     });
-  });
-  return { path: dest, bytes, from: 'download' };
+    return { path: dest, bytes, from: 'download' };
+  } catch (error) {
+    // No empty entry left behind; rmdir removes only an empty dir.
+    await rmdir(entryDir).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Copies a mirror file into the cache only once its sha256 matches; no partial file survives. */

@@ -127,6 +127,7 @@ function transportOptions(env: NodeJS.ProcessEnv, log: Logger): TransportOptions
     ...DEFAULT_TRANSPORT,
     proxyEnv: proxyEnvFrom(env),
     onRetry: (message) => log.warning(message),
+    tryAgain: 'running scripts/package.sh again',
   };
 }
 

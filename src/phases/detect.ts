@@ -17,6 +17,8 @@ export interface DetectResult {
   detected: boolean;
   /** Why, for BP_DEBUG. */
   reason: string;
+  /** A config that cannot be read: said without BP_DEBUG too, as the app is then not claimed. */
+  warning?: string;
 }
 
 export async function detect(ctx: DetectContext): Promise<DetectResult> {
@@ -32,7 +34,12 @@ export async function detect(ctx: DetectContext): Promise<DetectResult> {
       reason: 'sidecars.yml found but no start command: leaving the app to its language buildpack',
     };
   } catch (error) {
-    if (isUserError(error)) return { detected: false, reason: `cannot tell: ${error.describe()}` };
+    if (isUserError(error))
+      return {
+        detected: false,
+        reason: `cannot tell: ${error.describe()}`,
+        warning: `${error.describe()}; sidecar_buildpack does not claim the app (staging with it names the problem)`,
+      };
     throw error;
   }
 }

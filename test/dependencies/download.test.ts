@@ -50,6 +50,22 @@ describe('download', () => {
     expect(retries).toEqual([expect.stringContaining('HTTP 503'), expect.stringContaining('retry 2 of 2')]);
   });
 
+  it("tells who tries again in a server failure's hint: staging by default, or the caller", async () => {
+    server.route('/down', (_req, res) => void res.writeHead(503).end());
+    for (const [options, says] of [
+      [FAST, 'staging again retries.'],
+      [
+        { ...FAST, tryAgain: 'running scripts/package.sh again' },
+        'running scripts/package.sh again retries.',
+      ],
+    ] as const) {
+      const error = await (await fetchTo('/down', options)).run.catch((e: unknown) => e);
+      expect((error as { details: { hint: string } }).details.hint).toMatch(
+        new RegExp(`${says.replace(/\./g, '\\.')}$`),
+      );
+    }
+  });
+
   it('follows a redirect', async () => {
     server.route('/moved', (_req, res) => void res.writeHead(302, { location: '/ok' }).end());
     const { dest, run } = await fetchTo('/moved');

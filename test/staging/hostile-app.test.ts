@@ -98,10 +98,30 @@ describe('a hostile app dir', () => {
     const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { APP_TOKEN: SECRET } });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
-      '       **ERROR** sidecars.yml: is a symlink that leads outside the app (or nowhere): it is not read',
+      '       **ERROR** sidecars.yml: is a symlink that leads outside the app: it is not read',
     );
     expect(result.all).not.toContain(SECRET);
     noStackTrace(result.all);
+  });
+
+  it.each([
+    ['a file that does not exist', 'gone.yml', 'is a symlink to a file that does not exist'],
+    ['itself, a loop', 'sidecars.yml', 'is a symlink in a loop of links: it leads nowhere'],
+  ])('names a sidecars.yml linked to %s, in supply and in detect', async (_what, target, problem) => {
+    const dirs = await stagingDirs(APP);
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dirs.buildDir, 'sidecars.yml'));
+    await rm(join(dirs.buildDir, 'Procfile'));
+    await symlink(target, join(dirs.buildDir, 'sidecars.yml'));
+    const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    expect(supply.exitCode).toBe(1);
+    expect(supply.stdout).toContain(`       **ERROR** sidecars.yml: ${problem}`);
+    // Not taken for "no sidecars.yml": detect says why it does not claim the app.
+    const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    expect(detect.exitCode).toBe(1);
+    expect(detect.stderr).toContain(
+      `**WARNING** sidecars.yml: ${problem}; sidecar_buildpack does not claim the app`,
+    );
   });
 
   it('reads a sidecars.yml linked to a file inside the app', async () => {
