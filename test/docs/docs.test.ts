@@ -150,6 +150,17 @@ describe('the docs', () => {
   });
 });
 
+it("name zips and tags of the VERSION file's version", async () => {
+  const version = (await readFile(join(REPO_ROOT, 'VERSION'), 'utf8')).trim();
+  const named = DOCS.flatMap((d) =>
+    [...(text[d] ?? '').matchAll(/(?:-v|#v)(\d+\.\d+\.\d+)\b/g)].map((m) => m[1]),
+  );
+  expect(named.length).toBeGreaterThan(5);
+  expect(new Set(named)).toEqual(new Set([version]));
+  // ...and the CHANGELOG has its section, which scripts/release.sh makes the release notes.
+  expect(await readFile(join(REPO_ROOT, 'CHANGELOG.md'), 'utf8')).toContain(`\n## [${version}] - `);
+});
+
 it('the docs dir is what the README links to', () => {
   for (const doc of DOCS.filter((d) => d.startsWith('docs/')))
     expect(text['README.md'], doc).toContain(`](${doc})`);

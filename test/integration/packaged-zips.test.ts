@@ -3,13 +3,19 @@
  * foundation would: the cached zip with no network at all, the online zip against a local
  * dependency server, and the online zip when the dependencies are reachable only through a proxy.
  */
-import { cp, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestDependency } from '../../src/dependencies/manifest-types.js';
 import { stage } from '../../tools/cf-local/index.js';
-import { makeTestBuildpack, REPO_ROOT, serveFixtureSidecar, serveNodeRuntime } from '../support/buildpack.js';
+import {
+  makeTestBuildpack,
+  REPO_ROOT,
+  serveFixtureSidecar,
+  serveNodeRuntime,
+  withDocs,
+} from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { tempDir } from '../support/tmp.js';
@@ -53,8 +59,7 @@ describe('packaged zips', () => {
 
   /** A buildpack tree with these dependencies, packaged by scripts/package.sh. */
   async function packageZip(dependencies: ManifestDependency[], flags: string[]): Promise<string> {
-    const source = await makeTestBuildpack({ dependencies });
-    for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md']) await cp(join(REPO_ROOT, f), join(source, f));
+    const source = await withDocs(await makeTestBuildpack({ dependencies }));
     const output = await tempDir('zips-');
     const result = await execa(
       PACKAGE_SH,

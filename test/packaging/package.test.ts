@@ -14,7 +14,13 @@ import type { BuildpackManifest, ManifestDependency } from '../../src/dependenci
 import { UserError } from '../../src/errors.js';
 import { Logger } from '../../src/log/logger.js';
 import { verifyZip } from '../../src/packaging/verify-zip.js';
-import { makeTestBuildpack, REPO_ROOT, serveFixtureSidecar, serveNodeRuntime } from '../support/buildpack.js';
+import {
+  makeTestBuildpack,
+  REPO_ROOT,
+  serveFixtureSidecar,
+  serveNodeRuntime,
+  withDocs,
+} from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -57,12 +63,6 @@ beforeAll(async () => {
   onlineSource = await withDocs(await makeTestBuildpack({ node: { server }, dependencies: [sidecar] }));
 }, 120_000);
 afterAll(() => server.close());
-
-/** makeTestBuildpack copies what staging needs; a zip also carries the docs include_files names. */
-async function withDocs(dir: string): Promise<string> {
-  for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md']) await cp(join(REPO_ROOT, f), join(dir, f));
-  return dir;
-}
 
 async function packageSh(args: string[], env: Record<string, string> = {}) {
   return execa(PACKAGE_SH, args, { reject: false, all: true, env: { SIDECAR_BUILDPACK_MIRROR: '', ...env } });

@@ -13,6 +13,7 @@ import {
   serveFixtureSidecar,
   serveNodeRuntime,
   FIXTURES,
+  REPO_ROOT,
   tutorialBuildpack,
 } from '../support/buildpack.js';
 import { startServer, type TestServer } from '../support/http-server.js';
@@ -258,7 +259,7 @@ describe('the staging log in libbuildpack format', () => {
     expect(result.exitCode, result.all).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 3)).toEqual([
-      '-----> Sidecar Buildpack version 0.1.0',
+      `-----> Sidecar Buildpack version ${(await readFile(join(REPO_ROOT, 'VERSION'), 'utf8')).trim()}`,
       '-----> Installing Node.js 22.23.1 for staging',
       `       Download [${server.url}/slow/node.tgz]`,
     ]);

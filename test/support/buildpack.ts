@@ -35,6 +35,12 @@ export async function makeTestBuildpack(options: TestBuildpackOptions = {}): Pro
   return dir;
 }
 
+/** makeTestBuildpack copies what staging needs; a zip also carries the docs include_files names. */
+export async function withDocs(dir: string): Promise<string> {
+  for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md']) await cp(join(REPO_ROOT, f), join(dir, f));
+  return dir;
+}
+
 /** Builds the stand-in node tarball, serves it, and returns its manifest entry. */
 export async function serveNodeRuntime(server: TestServer, version = '22.23.1'): Promise<ManifestDependency> {
   const tarball = await makeNodeRuntimeTarball(version);
