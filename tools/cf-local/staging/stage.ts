@@ -167,15 +167,17 @@ async function stageIn(
   const metadataOf = () =>
     buildpacksMetadata(container, skipDetect ? buildpacks : [final], depsIndex, detectOutput);
   let processes: LaunchProcess[] = [];
+  // As the lifecycle: a failed supply buildpack ends staging with no result.json at all
+  // (fixtures/conformance, supply-fails-*); only a failed build (the final buildpack on) writes one.
+  if (skipDetect) await runSupplyBuildpacks(container, supply, cacheRoot, depsIndex, print);
   try {
-    if (skipDetect) await runSupplyBuildpacks(container, supply, cacheRoot, depsIndex, print);
     await runFinal(container, final, depsIndex(supply.length), join(cacheRoot, 'final'), print);
     for (let index = 0; index < supply.length; index++) {
       processes = mergeProcesses(processes, (await readLaunchYml(container, String(index))) ?? []);
     }
     processes = await mergeFinal(container, final, String(keys.length - 1), processes, print);
   } catch (error) {
-    // As the lifecycle: a failed build still writes result.json, with the buildpacks only.
+    // A failed build still writes result.json, with the buildpacks only.
     if (error instanceof StagingFailure && options.outDir)
       await writeFailedResult(resolve(options.outDir), await metadataOf());
     throw error;
