@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { YAML_V2 } from './yaml-v2.js';
 import { launchYmlIndexes, launchYmlPath } from './launch-yml.js';
 
 /** A `sidecar_for` entry of some buildpack's launch.yml, as the lifecycle would put it in result.json. */
@@ -56,7 +57,7 @@ export function declaredSidecars(files: LaunchYmlText[]): DeclaredSidecars {
 function processesOf(text: string): Record<string, unknown>[] {
   let data: unknown;
   try {
-    data = parse(text, { version: '1.1', merge: true, uniqueKeys: false });
+    data = parse(text, YAML_V2);
   } catch {
     return [];
   }

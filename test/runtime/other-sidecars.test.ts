@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { declaredSidecars } from '../../src/launch/declared-sidecars.js';
 import { lifecycleYaml } from '../../src/launch/launch-yml.js';
 import { shellQuote } from '../../src/launch/shell-quote.js';
 import { buildRuntimeJson } from '../../src/runtime/runtime-config.js';
@@ -228,6 +229,38 @@ describe('the launch.yml reader on any command, as YAML 1.1 writers and JSON spe
     for (const line of lines) {
       const [i, ext] = line.split(' ');
       expect(line, JSON.stringify(commands[Number(i)])).toBe(`${i} ${ext} match s${i} rc=0 / memory 7 rc=0`);
+    }
+  });
+});
+
+describe('the run-time reader and the real builder', () => {
+  it('reads every launch.yml memory as the lifecycle did, as staging does (fixtures/conformance/yaml.json)', async () => {
+    const corpus = JSON.parse(await readFile(join(FIXTURES, 'conformance', 'yaml.json'), 'utf8')) as {
+      cases: {
+        case: string;
+        env: Record<string, string>;
+        builder: { exitCode: number; result?: { sidecars?: { memory?: number }[] } };
+      }[];
+    };
+    const cases = corpus.cases.filter(
+      (c) => c.case.startsWith('memory-') && c.builder.exitCode === 0 && c.env.YAML_WRITER_LAUNCH_YML,
+    );
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+    const dir = await tempDir('recorded-');
+    for (const c of cases) await writeFile(join(dir, `${c.case}.yml`), c.env.YAML_WRITER_LAUNCH_YML ?? '');
+    const reader = shellQuote(join(REPO_ROOT, 'src', 'runtime', 'launch-yml-reader.sh'));
+    for (const c of cases) {
+      const { stdout } = await execa('bash', [
+        '-c',
+        `source ${reader}; sidecar_bp_read_sidecars web x "$1"`,
+        'bash',
+        join(dir, `${c.case}.yml`),
+      ]);
+      const recorded = c.builder.result?.sidecars?.[0]?.memory ?? 0;
+      expect(stdout, c.case).toBe(`memory ${recorded}`);
+      // ...and so does staging, which reads the launch.yml of the buildpacks before it.
+      const staged = declaredSidecars([{ depsIdx: '0', text: c.env.YAML_WRITER_LAUNCH_YML ?? '' }]).sidecars;
+      expect(staged[0]?.memoryMb, c.case).toBe(recorded);
     }
   });
 });

@@ -24,6 +24,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { LaunchProcess, LaunchYml } from '../../../src/launch/launch-types.js';
+import { YAML_V2 } from '../../../src/launch/yaml-v2.js';
 
 /** A YAML file the lifecycle would refuse; `message` is the lifecycle's own wording. */
 export class LifecycleYamlError extends Error {
@@ -41,7 +42,7 @@ interface Doc {
 
 function load(text: string): Doc {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, version: '1.1', merge: true });
+  const doc = parseDocument(text, { ...YAML_V2, lineCounter });
   const first = doc.errors[0];
   if (first) throw new LifecycleYamlError(syntaxError(first, lineCounter));
   visit(doc, {
