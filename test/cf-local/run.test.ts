@@ -236,3 +236,19 @@ describe('cf-local run', () => {
     );
   });
 });
+
+describe("a process's stdout and stderr", () => {
+  it('are pipes, as a cell gives them: > /dev/stdout and > /dev/stderr work', async () => {
+    const staged = await stageProcfile(
+      'web: test -p /dev/stdout && test -p /dev/stderr && echo "stdio are pipes"; echo "to stdout" > /dev/stdout; echo "to stderr" > /dev/stderr; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n',
+    );
+    await withRunningApp({ stagedDir: staged, memory: '256M' }, async (app) => {
+      await app.waitUntilRunning();
+      await app.waitForLog('to stderr');
+      const texts = app.logs.map((l) => l.text);
+      expect(texts).toContain('stdio are pipes');
+      expect(texts).toContain('to stdout');
+      expect(texts).not.toContainEqual(expect.stringMatching(/No such device or address/));
+    });
+  });
+});

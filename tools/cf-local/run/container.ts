@@ -8,10 +8,16 @@
  * Stopping is Garden's: SIGTERM to each process's pid (not its group), SIGKILL to each 10 s later,
  * then the container's destruction kills whatever is left. Each process leads its own process
  * group only so that this last step can find what it started when there is no cgroup.
+ *
+ * A process's stdout and stderr are pipes, as Garden gives them: FIFOs in `<home>.stdio/`, read
+ * by a `cat` each. (Node's own stdio "pipes" are Unix sockets, on which `> /dev/stdout` fails
+ * with ENXIO where a cell runs it.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { constants } from 'node:os';
-import { cp, rm } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import { execa } from 'execa';
 import { createInterface } from 'node:readline';
 import { exitDescription, exitStatus } from './crash-policy.js';
 import type { MemoryCgroup } from './memory-cgroup.js';
@@ -48,6 +54,8 @@ export interface ContainerProcess {
   pid: number;
   child: ChildProcess;
   exited: Promise<void>;
+  /** The `cat`s that read its stdout and stderr pipes. */
+  readers: ChildProcess[];
 }
 
 export class Container {
@@ -83,36 +91,60 @@ export class Container {
     await cp(this.config.dropletDir, this.config.home, { recursive: true, verbatimSymlinks: true });
     this.entrypointPrefix = await readEntrypointPrefix(this.config.home);
     emit('CELL', 'OUT', `Cell cf-local successfully created container for instance ${guid}`);
-    for (const spec of this.config.specs) {
+    await mkdir(this.stdioDir(), { recursive: true });
+    for (const [index, spec] of this.config.specs.entries()) {
       if (this.stopping) return;
-      this.processes.push(this.launch(spec));
+      this.processes.push(await this.launch(spec, index));
     }
     emit('CELL', 'OUT', 'Starting health monitoring of container');
     void this.checkHealth();
   }
 
-  private launch(spec: ProcessSpec): ContainerProcess {
+  private stdioDir(): string {
+    return `${this.config.home}.stdio`;
+  }
+
+  private async launch(spec: ProcessSpec, index: number): Promise<ContainerProcess> {
     const started = launch(this.config.home, spec.command, spec.env, this.entrypointPrefix);
-    const procs = this.config.cgroup?.procsFile;
-    // Joining the cgroup before exec keeps every byte the process allocates inside the limit.
-    const args = procs ? ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'bash', ...started.args] : started.args;
-    const child = spawn('bash', args, {
-      cwd: started.cwd,
-      env: started.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [out, err] = ['out', 'err'].map((s) => `${this.stdioDir()}/${index}.${s}`) as [string, string];
+    await execa('mkfifo', [out, err]);
+    // Each reader in a group of its own: a Ctrl-C to cf-local's group must not cut the logs short.
+    const readers = [out, err].map((fifo) =>
+      spawn('cat', [fifo], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
+    readers.forEach((reader, i) =>
+      createInterface({ input: reader.stdout! }).on('line', (l) =>
+        this.config.emit(spec.source, i === 0 ? 'OUT' : 'ERR', l),
+      ),
+    );
+    // The pipes first; then joining the cgroup before exec keeps every byte the process
+    // allocates inside the limit.
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        'exec >"$1" 2>"$2" && { [ -z "$3" ] || echo $$ >"$3"; } && shift 3 && exec "$@"',
+        'bash',
+        out,
+        err,
+        this.config.cgroup?.procsFile ?? '',
+        'bash',
+        ...started.args,
+      ],
+      { cwd: started.cwd, env: started.env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     if (child.pid !== undefined) this.config.reaper?.watchGroup(child.pid);
-    createInterface({ input: child.stdout! }).on('line', (l) => this.config.emit(spec.source, 'OUT', l));
+    // Only what fails before the pipes are set up comes here.
     createInterface({ input: child.stderr! }).on('line', (l) => this.config.emit(spec.source, 'ERR', l));
     const exited = new Promise<void>((resolve) => {
       child.once('error', (error) => {
         this.config.emit(spec.source, 'ERR', `failed to start: ${error.message}`);
+        for (const reader of readers) reader.kill('SIGKILL');
         void this.processEnded(spec, 1, null).then(resolve);
       });
       child.once('exit', (code, signal) => void this.processEnded(spec, code, signal).then(resolve));
     });
-    return { spec, pid: child.pid ?? -1, child, exited };
+    return { spec, pid: child.pid ?? -1, child, exited, readers };
   }
 
   private async processEnded(
@@ -194,8 +226,16 @@ export class Container {
     if (cgroup) await emptyCgroup(cgroup);
     for (const p of this.processes) this.config.reaper?.forgetGroup(p.pid);
     if (cgroup) this.config.reaper?.forgetCgroup(cgroup.dir);
+    // The pipes have no writer left: their readers pass on the last lines and end, or are ended.
+    const readers = this.processes.flatMap((p) => p.readers);
+    const drained = Promise.all(
+      readers.map((r) => (r.exitCode !== null || r.signalCode !== null ? undefined : once(r, 'exit'))),
+    );
+    await Promise.race([drained, sleep(1000)]);
+    for (const reader of readers) reader.kill('SIGKILL');
     emit('CELL', 'OUT', `Cell cf-local destroying container for instance ${guid}`);
     await rm(this.config.home, { recursive: true, force: true });
+    await rm(this.stdioDir(), { recursive: true, force: true });
     emit('CELL', 'OUT', `Cell cf-local successfully destroyed container for instance ${guid}`);
   }
 }
