@@ -63,6 +63,41 @@ describe('cf-local command line', () => {
     expect(alive([pid])).toEqual([]);
   });
 
+  it('stops every process when the npm that started it gets SIGTERM and exits alone', async () => {
+    const app = await tempDir('npm-app-');
+    await writeFile(join(app, 'Procfile'), 'web: exec python3 -m http.server "$PORT" --bind 127.0.0.1\n');
+    const out = await tempDir('npm-staged-');
+    const staged = await execa(TSX, [CLI, 'stage', app, '-b', BINARY_BUILDPACK, '--out', out], {
+      reject: false,
+      all: true,
+    });
+    expect(staged.exitCode, staged.all).toBe(0);
+    const ready = join(await tempDir('npm-ready-'), 'ready.json');
+    // npm, then sh -c, then tsx, then cf-local: only npm gets the signal, as from a harness.
+    const npm = execa(
+      'npm',
+      ['run', '--silent', 'cf-local', '--', 'run', out, '--stop-grace', '1', '--ready-file', ready],
+      {
+        cwd: REPO_ROOT,
+        reject: false,
+        all: true,
+      },
+    );
+    const { instances } = await poll(
+      async () =>
+        JSON.parse(await readFile(ready, 'utf8')) as {
+          instances: Array<{ processes: Array<{ pid: number }> }>;
+        },
+      30_000,
+    );
+    const pids = instances.flatMap((i) => i.processes.map((p) => p.pid));
+    expect(alive(pids)).toEqual(pids);
+    npm.kill('SIGTERM');
+    await npm;
+    await poll(async () => (alive(pids).length === 0 ? true : undefined), 20_000);
+    expect(alive(pids)).toEqual([]);
+  }, 90_000);
+
   it('exits with the lifecycle code and a usage line for what it cannot do', async () => {
     const usage = await execa(TSX, [CLI, 'run'], { reject: false });
     expect(usage.exitCode).toBe(64);

@@ -5,6 +5,7 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { parseArgs, USAGE, UsageError } from './args.js';
+import { watchLaunchers } from './launchers.js';
 import { formatLogLine } from './run/log-line.js';
 import { run } from './run/run.js';
 import { stage } from './staging/stage.js';
@@ -47,6 +48,11 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // `npm run cf-local` ends npm alone on a SIGTERM: a wrapper that goes counts as one.
+  watchLaunchers((pid) => {
+    console.error(`cf-local: the command that started it (pid ${pid}) has gone; stopping every process`);
+    stop();
+  });
   if (command.readyFile) {
     const count = command.options.instances ?? 1;
     const views = [];
