@@ -28,6 +28,10 @@ export interface DeclaredSidecars {
   sidecars: DeclaredSidecar[];
   /** Deps dirs with a launch.yml the lifecycle never reads (zero-padded names). */
   unread: string[];
+  /** The sidecars those unread files declare, merged the same way: lost unless declared again. */
+  lost: DeclaredSidecar[];
+  /** The other process types those files declare (lost too: only sidecars are declared again). */
+  lostProcessTypes: string[];
 }
 
 /**
@@ -37,21 +41,25 @@ export interface DeclaredSidecars {
  */
 export function declaredSidecars(files: LaunchYmlText[]): DeclaredSidecars {
   const byType = new Map<string, DeclaredSidecar | undefined>();
+  const lostByType = new Map<string, DeclaredSidecar | undefined>();
   const unread: string[] = [];
   const ordered = [...files].sort((a, b) => Number(a.depsIdx) - Number(b.depsIdx));
   for (const { depsIdx, text } of ordered) {
     // MergeLaunchYML reads deps/<strconv.Itoa(i)>: a padded dir's launch.yml is never read.
-    if (String(Number(depsIdx)) !== depsIdx) {
-      unread.push(depsIdx);
-      continue;
-    }
+    const padded = String(Number(depsIdx)) !== depsIdx;
+    if (padded) unread.push(depsIdx);
     for (const entry of processesOf(text)) {
       const sidecar = asSidecar(entry, depsIdx);
-      if (typeof entry.type === 'string') byType.set(entry.type, sidecar);
+      if (typeof entry.type === 'string') (padded ? lostByType : byType).set(entry.type, sidecar);
     }
   }
-  const sidecars = [...byType.values()].filter((s): s is DeclaredSidecar => s !== undefined);
-  return { sidecars, unread };
+  const defined = (s: DeclaredSidecar | undefined): s is DeclaredSidecar => s !== undefined;
+  return {
+    sidecars: [...byType.values()].filter(defined),
+    unread,
+    lost: [...lostByType.values()].filter(defined),
+    lostProcessTypes: [...lostByType.entries()].filter(([, s]) => s === undefined).map(([type]) => type),
+  };
 }
 
 function processesOf(text: string): Record<string, unknown>[] {

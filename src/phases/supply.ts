@@ -16,6 +16,8 @@ import { removeStaleUnpacking } from '../archive/extract.js';
 import { pruneCache, type ArtifactSource } from '../dependencies/cache.js';
 import { loadManifest } from '../dependencies/manifest.js';
 import { buildLaunchYml } from '../launch/launch-config.js';
+import type { DeclaredSidecar } from '../launch/declared-sidecars.js';
+import type { LaunchProcess } from '../launch/launch-types.js';
 import { launchYmlCopyNote, writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
 import type { StagingContext } from './context.js';
 import { otherBuildpacksSidecars } from './other-sidecars.js';
@@ -86,8 +88,11 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
 
   const depsRoot = join(ctx.depsDir, ctx.depsIdx);
   const target = { buildDir: ctx.buildDir, depsDir: ctx.depsDir, depsIdx: ctx.depsIdx };
-  const others = await otherBuildpacksSidecars(ctx);
-  const runtime = buildRuntimeJson(plan.sidecars, others);
+  const others = await otherBuildpacksSidecars(
+    ctx,
+    plan.sidecars.map((s) => s.name),
+  );
+  const runtime = buildRuntimeJson(plan.sidecars, others.sidecars);
   let installed: InstalledSidecar[] = [];
   await removeStaleUnpacking(join(depsRoot, 'sidecars'));
   const dirsToMake = await missing(runtimeDirs(target));
@@ -102,7 +107,11 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
       },
       runtime,
     );
-    await writeLaunchYml(ctx.depsDir, ctx.depsIdx, buildLaunchYml(ctx.depsIdx, plan.sidecars));
+    await writeLaunchYml(
+      ctx.depsDir,
+      ctx.depsIdx,
+      buildLaunchYml(ctx.depsIdx, plan.sidecars, others.repaired.map(redeclared)),
+    );
     await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
   } catch (error) {
     await rm(join(depsRoot, 'sidecars'), { recursive: true, force: true });
@@ -138,6 +147,16 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   );
   logRuntime(ctx, runtime);
   return { sidecars: installed };
+}
+
+/** A sidecar of a launch.yml the lifecycle never reads, as this buildpack's launch.yml declares it again. */
+function redeclared(s: DeclaredSidecar): LaunchProcess {
+  return {
+    type: s.name,
+    command: s.command,
+    platforms: { cloudfoundry: { sidecar_for: s.processTypes } },
+    ...(s.memoryMb ? { limits: { memory: s.memoryMb } } : {}),
+  };
 }
 
 /** Those of `paths` that do not exist. */

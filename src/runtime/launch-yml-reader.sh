@@ -16,6 +16,9 @@
 #     Returns 3 when a file holds YAML this reader does not take (flow mappings, anchors,
 #     tags); the caller then cannot tell that file's sidecars from the app.
 #
+#   sidecar_bp_sidecar_names FILE
+#     Prints the names of the sidecars FILE declares, one line each (returns 3 as above).
+#
 # JSON files (which the lifecycle reads as YAML) go to jq. Block-style YAML, as Go's yaml.v2
 # (libbuildpack), the npm yaml package or Ruby write it, goes to one awk program that knows the
 # launch.yml schema (cf-contract section 2): processes[].type, .command,
@@ -48,6 +51,17 @@ sidecar_bp_read_sidecars() {
     [[ $line =~ ^memory\ ([0-9]+)$ ]] && total=$((total + BASH_REMATCH[1]))
   done
   printf 'memory %s\n' "$total"
+}
+
+sidecar_bp_sidecar_names() {
+  local file=$1 first out
+  read -r -n 1 first <"$file" 2>/dev/null || first=
+  if [[ $first == '{' ]]; then
+    jq -r '.processes[]? | select((.platforms.cloudfoundry.sidecar_for // []) | length > 0) | .type' "$file" 2>/dev/null || return 3
+  else
+    out=$(SIDECAR_BP_NAMES=1 awk "$__sidecar_bp_launch_yml_awk" "$file") || return 3
+    [[ -z $out ]] || printf '%s\n' "${out//sidecar /}"
+  fi
 }
 
 # The awk program: a line-by-line reader of the launch.yml schema, nothing more.
@@ -103,7 +117,8 @@ function sq_close(s,   i) {
 }
 # Ends the current processes[] item: prints it when it is a sidecar.
 function flush_item() {
-  if (in_item && types != "" && name != "" && have_command) {
+  if (in_item && types != "" && name != "" && have_command && ENVIRON["SIDECAR_BP_NAMES"] != "") print "sidecar " name
+  else if (in_item && types != "" && name != "" && have_command) {
     if (command == ENVIRON["SIDECAR_BP_COMMAND"] && !matched) { print "match " name; matched = 1; exit 0 }
     if (index("," types ",", "," ENVIRON["SIDECAR_BP_TYPE"] ",")) total += memory
   }
@@ -263,6 +278,6 @@ END {
   if (mode == "plain") store(pend_p, pend)
   else if (mode == "block") finish_block()
   else if (mode != "") exit 3
-  if (!matched) { flush_item(); if (!matched) print "memory " total }
+  if (!matched) { flush_item(); if (!matched && ENVIRON["SIDECAR_BP_NAMES"] == "") print "memory " total }
 }
 '

@@ -94,27 +94,35 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
     fi
     # The buildpacks after this one wrote their launch.yml after its supply: read those here, and
     # only those that declare sidecars (yaml.v2 spells the key out; JSON quotes it).
-    local own=${dir%/sidecar_runtime} later=() idx text extra_mb=0 verdict
+    local own=${dir%/sidecar_runtime} later=() lost=() idx text extra_mb=0 verdict names
     own=${own##*/}
     for f in "${DEPS_DIR:-/home/vcap/deps}"/*/launch.yml; do
       idx=${f%/launch.yml}
       idx=${idx##*/}
-      # Padded names (deps/03 of 11) are never read by the lifecycle; earlier ones were at staging.
-      [[ $idx =~ ^(0|[1-9][0-9]*)$ ]] || continue
       ((10#$idx > 10#$own)) || continue
       text=
       IFS= read -r -d '' text <"$f"
-      [[ $text == *sidecar_for* ]] && later+=("$f")
+      [[ $text == *sidecar_for* ]] || continue
+      # A padded name (deps/03 of 11) is never read by the lifecycle: those sidecars never
+      # started. (A buildpack before this one had its sidecars declared again at staging.)
+      if [[ $idx =~ ^(0|[1-9][0-9]*)$ ]]; then later+=("$f"); else lost+=("$f"); fi
     done
-    if ((${#later[@]})); then
+    if ((${#later[@]} + ${#lost[@]})); then
       # shellcheck source=launch-yml-reader.sh
       source "$dir/launch-yml-reader.sh"
+    fi
+    for f in "${lost[@]}"; do
+      names=$(sidecar_bp_sidecar_names "$f") || names='(unreadable YAML)'
+      idx=${f%/launch.yml}
+      echo "[sidecar-buildpack] ${idx##*/}/launch.yml declares sidecars that Cloud Foundry never started: ${names//$'\n'/, }. With 10 or more buildpacks the lifecycle reads launch.yml only from unpadded deps/<i>; put that buildpack before sidecar_buildpack (which then declares them again) or at index 10 or later" >&2
+    done
+    if ((${#later[@]})); then
       verdict=$(sidecar_bp_read_sidecars "$process_type" "$command" "${later[@]}")
       case $? in
         0) ;;
         *) verdict="unreadable" ;;
       esac
-      unset -f sidecar_bp_read_sidecars
+      unset -f sidecar_bp_read_sidecars sidecar_bp_sidecar_names
       unset __sidecar_bp_launch_yml_awk
       if [[ $verdict == match\ * ]]; then
         echo "$prefix the launch of sidecar '${verdict#match }' (another buildpack's) in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
@@ -124,6 +132,10 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
       else
         echo "$prefix cannot read the sidecars of ${later[*]} (YAML this reader does not take); this launch counts as the app's, their memory is not reserved" >&2
       fi
+    fi
+    if declare -F sidecar_bp_read_sidecars >/dev/null; then
+      unset -f sidecar_bp_read_sidecars sidecar_bp_sidecar_names
+      unset __sidecar_bp_launch_yml_awk
     fi
     type_tsv=$dir/process-types/$process_type.tsv
     # shellcheck source=memory-guard.sh

@@ -123,6 +123,37 @@ describe("other buildpacks' sidecars at run time", () => {
     }
     const result = await launch(droplet, SHOW, { memoryLimit: '1024m' });
     expect(result.stdout).toContain('MEMORY_LIMIT=960m');
+    // The padded one after ours: its sidecars never started, and one line says so.
+    expect(result.stderr).toContain(
+      '[sidecar-buildpack] 02/launch.yml declares sidecars that Cloud Foundry never started: agent. With 10 or more buildpacks the lifecycle reads launch.yml only from unpadded deps/<i>',
+    );
+  });
+
+  it('names every lost sidecar of a padded launch.yml after ours, YAML or JSON', async () => {
+    const droplet = await makeDroplet(buildRuntimeJson(OURS), { depsIdx: '01' });
+    await setCgroupLimit(droplet, String(1024 * MiB));
+    const sidecar = (type: string) => ({
+      type,
+      command: `run ${type}`,
+      platforms: { cloudfoundry: { sidecar_for: ['web'] } },
+    });
+    await mkdir(join(droplet.depsDir, '05'), { recursive: true });
+    await writeFile(
+      join(droplet.depsDir, '05', 'launch.yml'),
+      lifecycleYaml({ processes: [sidecar('a1'), sidecar('a2')] }),
+    );
+    await mkdir(join(droplet.depsDir, '07'), { recursive: true });
+    await writeFile(
+      join(droplet.depsDir, '07', 'launch.yml'),
+      JSON.stringify({ processes: [sidecar('b1')] }),
+    );
+    const result = await launch(droplet, SHOW, { memoryLimit: '1024m' });
+    expect(result.stderr).toContain(
+      '05/launch.yml declares sidecars that Cloud Foundry never started: a1, a2.',
+    );
+    expect(result.stderr).toContain('07/launch.yml declares sidecars that Cloud Foundry never started: b1.');
+    // Their memory is not reserved: they do not run.
+    expect(result.stdout).toContain('MEMORY_LIMIT=960m');
   });
 
   it("our own sidecar's launch is still told apart by its command shape", async () => {

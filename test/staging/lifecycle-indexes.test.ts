@@ -27,7 +27,20 @@ describe('ten or more buildpacks', () => {
     const dirs = await stagingDirs(APP, 0);
     for (let i = 0; i <= 10; i++)
       await mkdir(join(dirs.depsDir, String(i).padStart(2, '0')), { recursive: true });
-    await writeFile(join(dirs.depsDir, '03', 'launch.yml'), '{"processes": []}\n');
+    await writeFile(
+      join(dirs.depsDir, '03', 'launch.yml'),
+      JSON.stringify({
+        processes: [
+          { type: 'worker', command: 'run worker' },
+          {
+            type: 'agent',
+            command: 'exec ./agent',
+            platforms: { cloudfoundry: { sidecar_for: ['web'] } },
+            limits: { memory: 16 },
+          },
+        ],
+      }),
+    );
     const args = [dirs.buildDir, dirs.cacheDir, dirs.depsDir, '09'];
     const result = await runPhase(buildpack, 'supply', args);
     expect(result.exitCode, result.all).toBe(0);
@@ -37,9 +50,21 @@ describe('ten or more buildpacks', () => {
     expect(result.stdout).toContain(
       'INDEX 09 is zero-padded (10 or more buildpacks): launch.yml is written to deps/9 too, where the lifecycle reads it',
     );
+    // The lifecycle never reads deps/03: its sidecar is declared again in ours, and what
+    // cannot be (a process type) is named as lost.
     expect(result.stdout).toContain(
-      '       **WARNING** deps/03/launch.yml: the Cloud Foundry lifecycle never reads these with 10 or more buildpacks',
+      "       Sidecar agent of the buildpack at deps/03 runs beside web (16M): the lifecycle never reads deps/03/launch.yml (zero-padded, 10 or more buildpacks), so it is declared again in this buildpack's launch.yml",
     );
+    expect(result.stdout).toContain(
+      '       **WARNING** deps/03/launch.yml: the Cloud Foundry lifecycle never reads these with 10 or more buildpacks (zero-padded index); lost: process type worker.',
+    );
+    expect(padded).toMatch(/- type: agent\n {4}command: exec \.\/agent\n/);
+    const runtime = JSON.parse(
+      await readFile(join(dirs.depsDir, '09', 'sidecar_runtime', 'runtime.json'), 'utf8'),
+    );
+    expect(runtime.otherSidecars).toEqual([
+      expect.objectContaining({ name: 'agent', command: 'exec ./agent' }),
+    ]);
   });
 
   it('writes no copy below ten buildpacks', async () => {
