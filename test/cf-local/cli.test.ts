@@ -19,7 +19,7 @@ describe('cf-local command line', () => {
     const app = await tempDir('cli-app-');
     await writeFile(
       join(app, 'Procfile'),
-      'web: echo "pid $$"; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n',
+      'web: echo "pid $$"; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
     );
     const out = await tempDir('cli-staged-');
     const staged = await execa(
@@ -65,7 +65,7 @@ describe('cf-local command line', () => {
 
   it('stops every process when the npm that started it gets SIGTERM and exits alone', async () => {
     const app = await tempDir('npm-app-');
-    await writeFile(join(app, 'Procfile'), 'web: exec python3 -m http.server "$PORT" --bind 127.0.0.1\n');
+    await writeFile(join(app, 'Procfile'), 'web: exec python3 -m http.server "$PORT" --bind 0.0.0.0\n');
     const out = await tempDir('npm-staged-');
     const staged = await execa(TSX, [CLI, 'stage', app, '-b', BINARY_BUILDPACK, '--out', out], {
       reject: false,

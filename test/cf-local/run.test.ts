@@ -51,7 +51,7 @@ async function dumperApp(): Promise<string> {
   await writeFile(join(dir, '.profile'), 'export FROM_DOT_PROFILE=yes\n');
   await writeFile(
     join(dir, 'Procfile'),
-    `web: WHO=web; ${DUMP}; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n`,
+    `web: WHO=web; ${DUMP}; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n`,
   );
   return dir;
 }
@@ -109,7 +109,7 @@ describe('cf-local run', () => {
         'printf "name: prefixed\\nversion: 1\\nconfig:\\n  entrypoint_prefix: env VIA_PREFIX=yes bash -c\\n" > "$3/$4/config.yml"',
       finalize: 'true',
       release:
-        'echo \'default_process_types: {web: echo "web prefix=$VIA_PREFIX"; exec python3 -m http.server $PORT --bind 127.0.0.1}\'',
+        'echo \'default_process_types: {web: echo "web prefix=$VIA_PREFIX"; exec python3 -m http.server $PORT --bind 0.0.0.0}\'',
     };
     for (const [name, body] of Object.entries(scripts)) {
       await writeFile(join(bp, 'bin', name), `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`);
@@ -166,10 +166,13 @@ describe('cf-local run', () => {
     });
   });
 
-  it('runs instances side by side, each on its own port with its own index', async () => {
+  it('runs instances side by side, each with its own address (or port) and index', async () => {
     await withRunningApp({ stagedDir, instances: 2, memory: '512M' }, async (app) => {
       const [zero, one] = await Promise.all([app.waitUntilRunning(0), app.waitUntilRunning(1)]);
-      expect(zero.port).not.toBe(one.port);
+      expect(app.url(0)).not.toBe(app.url(1));
+      // A network namespace each, as on a cell (root): PORT 8080 in both; else a port each.
+      if (zero.ip !== '127.0.0.1') expect([zero.port, one.port]).toEqual([8080, 8080]);
+      else expect(zero.port).not.toBe(one.port);
       expect((await fetch(app.url(1))).status).toBe(200);
       const indexes = app.logs
         .filter((l) => l.text.startsWith('web CF_INSTANCE_INDEX='))
@@ -204,7 +207,7 @@ describe('cf-local run', () => {
     it('crashes an instance whose web port stops answering after it was healthy', async () => {
       // Listens for a second, then closes the socket and stays alive: the PID lives, the port dies.
       const closer =
-        "import os, socket, time; s = socket.socket(); s.bind(('127.0.0.1', int(os.environ['PORT']))); s.listen(); time.sleep(1); s.close(); time.sleep(300)";
+        "import os, socket, time; s = socket.socket(); s.bind(('0.0.0.0', int(os.environ['PORT']))); s.listen(); time.sleep(1); s.close(); time.sleep(300)";
       const stagedCloser = await stageProcfile(`web: exec python3 -c "${closer}"\n`);
       await withRunningApp(
         { stagedDir: stagedCloser, livenessIntervalMs: 100, restart: false },
@@ -240,7 +243,7 @@ describe('cf-local run', () => {
 describe("a process's stdout and stderr", () => {
   it('are pipes, as a cell gives them: > /dev/stdout and > /dev/stderr work', async () => {
     const staged = await stageProcfile(
-      'web: test -p /dev/stdout && test -p /dev/stderr && echo "stdio are pipes"; echo "to stdout" > /dev/stdout; echo "to stderr" > /dev/stderr; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n',
+      'web: test -p /dev/stdout && test -p /dev/stderr && echo "stdio are pipes"; echo "to stdout" > /dev/stdout; echo "to stderr" > /dev/stderr; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
     );
     await withRunningApp({ stagedDir: staged, memory: '256M' }, async (app) => {
       await app.waitUntilRunning();
@@ -251,4 +254,37 @@ describe("a process's stdout and stderr", () => {
       expect(texts).not.toContainEqual(expect.stringMatching(/No such device or address/));
     });
   });
+});
+
+describe('a network namespace per container', () => {
+  const isolated = process.getuid?.() === 0;
+
+  it.skipIf(!isolated)('gives PORT 8080 and the container its own address, as Diego sets them', async () => {
+    const staged = await stageProcfile(
+      'web: echo "net $PORT $CF_INSTANCE_INTERNAL_IP $CF_INSTANCE_ADDR"; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
+    );
+    await withRunningApp({ stagedDir: staged, memory: '256M' }, async (app) => {
+      const view = await app.waitUntilRunning();
+      const line = await app.waitForLog('net ');
+      expect(view.ip).toMatch(/^10\.254\.\d+\.\d+$/);
+      expect(line.text).toBe(`net 8080 ${view.ip} ${view.ip}:8080`);
+      expect((await fetch(app.url())).status).toBe(200);
+    });
+  });
+
+  it.skipIf(!isolated)(
+    'never calls an app healthy that listens on 127.0.0.1 only, as a cell does not',
+    async () => {
+      const staged = await stageProcfile('web: exec python3 -m http.server "$PORT" --bind 127.0.0.1\n');
+      await withRunningApp(
+        { stagedDir: staged, memory: '256M', healthCheckTimeoutMs: 2000, restart: false },
+        async (app) => {
+          const crash = await app.waitForLog('App instance exited');
+          expect(crash.text).toContain(
+            'Instance never healthy after 2s: Failed to make TCP connection to port 8080',
+          );
+        },
+      );
+    },
+  );
 });

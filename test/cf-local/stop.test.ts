@@ -8,6 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { leasesDir } from '../../tools/cf-local/run/network.js';
 import { REPO_ROOT } from '../support/buildpack.js';
 import { tempDir } from '../support/tmp.js';
 import { alive, BINARY_BUILDPACK, poll } from '../integration/support/apps.js';
@@ -18,7 +19,7 @@ const CLI = join(REPO_ROOT, 'tools', 'cf-local', 'cli.ts');
 interface Ready {
   pid: number;
   memoryLimit: string;
-  instances: { home: string; processes: { name: string; pid: number }[] }[];
+  instances: { url: string; home: string; processes: { name: string; pid: number }[] }[];
 }
 
 let staged: string;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   // Ignores SIGTERM, and starts a child that outlives nothing if the container goes.
   await writeFile(
     join(app, 'Procfile'),
-    'web: trap "" TERM; sleep 1000 & echo "child $!"; exec python3 -m http.server "$PORT" --bind 127.0.0.1\n',
+    'web: trap "" TERM; sleep 1000 & echo "child $!"; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
   );
   staged = await tempDir('stop-staged-');
   const stage = await execa(
@@ -49,6 +50,16 @@ async function leftovers(ready: Ready, childPid: number): Promise<string[]> {
   }
   const cgroup = /^cgroup v[12] (.+)$/.exec(ready.memoryLimit)?.[1];
   if (cgroup && (await readdir(cgroup).catch(() => undefined))) left.push(`cgroup ${cgroup}`);
+  // A container's network namespace (root): named after its /30, network.ts.
+  for (const { url } of ready.instances) {
+    const ip = /^http:\/\/10\.254\.(\d+)\.(\d+):/.exec(url);
+    if (!ip) continue;
+    const name = `cfl${(Number(ip[1]) * 256 + Number(ip[2]) - 2) / 4}`;
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    if (stdout.split('\n').some((l) => l.split(' ')[0] === name)) left.push(`netns ${name}`);
+    if (await readFile(join(leasesDir(), name.slice(3)), 'utf8').catch(() => undefined))
+      left.push(`lease ${name}`);
+  }
   return left;
 }
 
@@ -85,6 +96,7 @@ describe('cf-local run, however it ends', () => {
         throw new Error(`no child pid in: ${output}`, { cause: error });
       });
       expect(ready.instances[0]!.processes.length).toBeGreaterThan(0);
+      if (process.getuid?.() === 0) expect(ready.instances[0]!.url).toMatch(/^http:\/\/10\.254\./);
       expect(ready.pid).not.toBe(running.pid);
 
       await end(ready.pid);

@@ -24,6 +24,7 @@ import type { MemoryCgroup } from './memory-cgroup.js';
 import { launch, readEntrypointPrefix } from './launcher-script.js';
 import { portAccepts } from './port.js';
 import type { ProcessSpec } from './process-plan.js';
+import type { ContainerNetwork } from './network.js';
 import type { Reaper } from './reaper.js';
 
 const POLL_MS = 50;
@@ -46,6 +47,8 @@ export interface ContainerConfig {
   emit: Emit;
   /** Told of every launch, so that the container goes even if cf-local dies first. */
   reaper?: Reaper;
+  /** The container's own network namespace (network.ts); without one, the host's network. */
+  network?: ContainerNetwork;
 }
 
 /** A running process of the container. */
@@ -119,9 +122,12 @@ export class Container {
     );
     // The pipes first; then joining the cgroup before exec keeps every byte the process
     // allocates inside the limit.
+    const { network } = this.config;
+    // In the container's network namespace, when it has one; nsenter execs, so the pid stays.
     const child = spawn(
-      'bash',
+      network ? 'nsenter' : 'bash',
       [
+        ...(network ? [`--net=${network.path}`, '--', 'bash'] : []),
         '-c',
         'exec >"$1" 2>"$2" && { [ -z "$3" ] || echo $$ >"$3"; } && shift 3 && exec "$@"',
         'bash',
@@ -168,7 +174,9 @@ export class Container {
   private async checkHealth(): Promise<void> {
     const { healthCheck, port, healthTimeoutMs, emit } = this.config;
     const deadline = Date.now() + healthTimeoutMs;
-    while (healthCheck === 'port' && !(await portAccepts(port, 500))) {
+    // Diego dials the container's address, never 127.0.0.1 inside it.
+    const host = this.config.network?.containerIp;
+    while (healthCheck === 'port' && !(await portAccepts(port, 500, host))) {
       if (this.isEnded || this.stopping) return;
       if (Date.now() >= deadline) {
         this.end(
@@ -190,7 +198,7 @@ export class Container {
     for (;;) {
       await sleep(livenessIntervalMs);
       if (this.isEnded || this.stopping) return;
-      if (!(await portAccepts(port, 1000))) {
+      if (!(await portAccepts(port, 1000, this.config.network?.containerIp))) {
         if (this.isEnded || this.stopping) return;
         this.end(
           `Instance became unhealthy: Failed to make TCP connection to port ${port}: connection refused`,
@@ -226,6 +234,10 @@ export class Container {
     if (cgroup) await emptyCgroup(cgroup);
     for (const p of this.processes) this.config.reaper?.forgetGroup(p.pid);
     if (cgroup) this.config.reaper?.forgetCgroup(cgroup.dir);
+    if (this.config.network) {
+      await this.config.network.remove();
+      this.config.reaper?.forgetNetwork(this.config.network.name);
+    }
     // The pipes have no writer left: their readers pass on the last lines and end, or are ended.
     const readers = this.processes.flatMap((p) => p.readers);
     const drained = Promise.all(

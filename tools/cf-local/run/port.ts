@@ -1,7 +1,8 @@
 /**
  * Ports for local containers. On Cloud Foundry every container has its own network namespace and
- * PORT is 8080 in all of them; here all instances share the host's, so each instance gets a free
- * port of its own (sidecars share their app's PORT, as on the platform).
+ * PORT is 8080 in all of them, as here where cf-local may make one (network.ts); otherwise all
+ * instances share the host's, and each instance gets a free port of its own (sidecars share
+ * their app's PORT, as on the platform).
  */
 import { createServer, connect } from 'node:net';
 
@@ -19,10 +20,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port (Diego's port health check). */
-export function portAccepts(port: number, timeoutMs = 1000): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port (Diego's port health check). */
+export function portAccepts(port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);

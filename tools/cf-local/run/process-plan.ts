@@ -27,6 +27,8 @@ export interface PlanInput {
   diskMb: number;
   subtractSidecarMemory: boolean;
   port: number;
+  /** The cell's and the container's addresses (a network namespace of its own), else 127.0.0.1. */
+  addresses?: { hostIp: string; containerIp: string };
   index: number;
   instanceGuid: string;
   hostPath: string;
@@ -97,10 +99,11 @@ function processEnv(input: PlanInput, memoryMb: number): Record<string, string> 
     VCAP_SERVICES: input.app.vcapServices,
     CF_INSTANCE_INDEX: String(input.index),
     CF_INSTANCE_GUID: input.instanceGuid,
-    CF_INSTANCE_IP: '127.0.0.1',
-    CF_INSTANCE_INTERNAL_IP: '127.0.0.1',
+    // No port mapping here: the container's own address and port are what reaches it.
+    CF_INSTANCE_IP: input.addresses?.hostIp ?? '127.0.0.1',
+    CF_INSTANCE_INTERNAL_IP: input.addresses?.containerIp ?? '127.0.0.1',
     CF_INSTANCE_PORT: String(input.port),
-    CF_INSTANCE_ADDR: `127.0.0.1:${input.port}`,
+    CF_INSTANCE_ADDR: `${input.addresses?.containerIp ?? '127.0.0.1'}:${input.port}`,
     INSTANCE_INDEX: String(input.index),
     INSTANCE_GUID: input.instanceGuid,
   };

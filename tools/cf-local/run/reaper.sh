@@ -8,12 +8,13 @@
 #   group PGID / forget-group PGID    a launch's process group, started / destroyed
 #   cgroup DIR / forget-cgroup DIR    a container's memory cgroup, created / removed
 #   dir PATH                          the run's files
+#   netns NAME LEASE / forget-netns NAME   a container's network namespace and its address lease
 #   done                              cf-local stopped everything itself: nothing to do
 # End of input without "done" means cf-local is gone: every remembered group and cgroup member
 # is SIGKILLed, the cgroups removed and the dirs deleted. Signals are ignored, so a Ctrl-C to
 # the terminal's process group cannot take the reaper down before cf-local.
 trap '' INT TERM HUP QUIT
-declare -A groups=() cgroups=()
+declare -A groups=() cgroups=() netns=()
 dirs=()
 while IFS=' ' read -r kind value; do
   case $kind in
@@ -22,6 +23,8 @@ while IFS=' ' read -r kind value; do
     cgroup) cgroups[$value]=1 ;;
     forget-cgroup) unset "cgroups[$value]" ;;
     dir) dirs+=("$value") ;;
+    netns) netns[${value%% *}]=${value#* } ;;
+    forget-netns) unset "netns[$value]" ;;
     done) exit 0 ;;
   esac
 done
@@ -37,6 +40,11 @@ for cgroup in "${!cgroups[@]}"; do
     sleep 0.1
   done
   rmdir "$cgroup" 2>/dev/null
+done
+for name in "${!netns[@]}"; do
+  ip netns del "$name" 2>/dev/null
+  ip link del "${name}h" 2>/dev/null
+  rm -f -- "${netns[$name]}"
 done
 for dir in "${dirs[@]}"; do
   rm -rf -- "$dir"

@@ -44,6 +44,14 @@ export class Reaper {
     this.send(`forget-cgroup ${dir}`);
   }
 
+  watchNetwork(name: string, lease: string): void {
+    this.send(`netns ${name} ${lease}`);
+  }
+
+  forgetNetwork(name: string): void {
+    this.send(`forget-netns ${name}`);
+  }
+
   watchDir(path: string): void {
     this.send(`dir ${path}`);
   }

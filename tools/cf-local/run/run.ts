@@ -17,6 +17,7 @@ import type { LogLine } from './log-line.js';
 import { parseMemoryMb } from './memory.js';
 import { createMemoryCgroup } from './memory-cgroup.js';
 import { freePort } from './port.js';
+import { canIsolateNetwork, CONTAINER_PORT, createNetwork } from './network.js';
 import { planProcesses } from './process-plan.js';
 import { Reaper } from './reaper.js';
 import { appIdentity, type AppIdentity } from './vcap-application.js';
@@ -53,6 +54,8 @@ export interface RunOptions {
 export interface InstanceView {
   index: number;
   port: number;
+  /** The container's own address (a network namespace of its own), else 127.0.0.1. */
+  ip: string;
   state: 'starting' | 'running' | 'crashed' | 'stopped';
   crashCount: number;
   guid: string;
@@ -87,6 +90,8 @@ interface RunSettings {
   path: string;
   /** Destroys the run's processes, cgroups and files if cf-local dies before stop(). */
   reaper: Reaper;
+  /** Each container in a network namespace of its own (network.ts), with PORT 8080. */
+  isolateNetwork: boolean;
 }
 
 export class RunningApp {
@@ -110,9 +115,10 @@ export class RunningApp {
     return snapshot(view);
   }
 
-  /** `http://127.0.0.1:PORT` of an instance. */
+  /** `http://IP:PORT` of an instance: its container's address, or 127.0.0.1 on a shared network. */
   url(index = 0): string {
-    return `http://127.0.0.1:${this.instance(index).port}`;
+    const view = this.instance(index);
+    return `http://${view.ip}:${view.port}`;
   }
 
   /**
@@ -182,7 +188,8 @@ export class RunningApp {
     for (let index = 0; index < this.settings.instances; index++) {
       const view: InstanceView = {
         index,
-        port: await freePort(),
+        port: this.settings.isolateNetwork ? CONTAINER_PORT : await freePort(),
+        ip: '127.0.0.1',
         state: 'starting',
         crashCount: 0,
         guid: '',
@@ -202,9 +209,26 @@ export class RunningApp {
       const home = join(this.settings.runRoot, `instance-${view.index}-${generation++}`);
       const cgroup = await this.cgroupFor(`cf-local-${guid}`, emit);
       if (cgroup) this.settings.reaper.watchCgroup(cgroup.dir);
+      // A new container, a new network and address, as a cell gives a restarted instance.
+      const network = this.settings.isolateNetwork ? await createNetwork() : undefined;
+      if (network) {
+        this.settings.reaper.watchNetwork(network.name, network.lease);
+        emit(
+          'CELL',
+          'OUT',
+          `cf-local: container address ${network.containerIp}, PORT ${view.port} (a network namespace of its own)`,
+        );
+      } else if (generation === 1)
+        emit(
+          'CELL',
+          'OUT',
+          `cf-local: no network namespace per container (it needs root): instances share this machine's network, each with a free PORT of its own (${view.port})`,
+        );
       if (this.stopped) {
         await cgroup?.remove();
         if (cgroup) this.settings.reaper.forgetCgroup(cgroup.dir);
+        await network?.remove();
+        if (network) this.settings.reaper.forgetNetwork(network.name);
         return;
       }
       const { settings } = this;
@@ -217,6 +241,7 @@ export class RunningApp {
         diskMb: 1024,
         subtractSidecarMemory: settings.subtractSidecarMemory,
         port: view.port,
+        ...(network ? { addresses: { hostIp: network.hostIp, containerIp: network.containerIp } } : {}),
         index: view.index,
         instanceGuid: guid,
         hostPath: settings.path,
@@ -235,9 +260,16 @@ export class RunningApp {
         stopGraceMs: settings.stopGraceMs,
         emit,
         reaper: settings.reaper,
+        ...(network ? { network } : {}),
       });
       this.containers[view.index] = container;
-      Object.assign(view, { guid, home, state: 'starting', processes: [] });
+      Object.assign(view, {
+        guid,
+        home,
+        ip: network?.containerIp ?? '127.0.0.1',
+        state: 'starting',
+        processes: [],
+      });
       await container.start();
       view.processes = container.processes.map((p) => ({
         name: p.spec.name,
@@ -359,6 +391,7 @@ export async function run(options: RunOptions): Promise<RunningApp> {
     runRoot,
     reaper,
     path: await pathFor(options.hostNode ?? false),
+    isolateNetwork: await canIsolateNetwork(),
   });
   await running.start();
   return running;
