@@ -27,9 +27,10 @@ trap cleanup EXIT
 step() { printf '\n=====> %s\n' "$1"; }
 tsx=node_modules/.bin/tsx
 
-# The sidecar's port is fixed (CONFIG_SERVER_PORT=8082 in the fixture's sidecars.yml): on this
-# machine's network, as cf-local runs without a network namespace of its own here.
-if (exec 3<>/dev/tcp/127.0.0.1/8082) 2>/dev/null; then
+# The sidecar's port is fixed (CONFIG_SERVER_PORT=8082 in the fixture's sidecars.yml). As root
+# cf-local gives the container a network namespace of its own, as a cell does; otherwise the
+# sidecar listens on this machine's network, where 8082 must be free.
+if [[ $(id -u) -ne 0 ]] && (exec 3<>/dev/tcp/127.0.0.1/8082) 2>/dev/null; then
   echo "npm run demo: 127.0.0.1:8082 is in use, and the demo's config-server sidecar listens there." >&2
   echo "Stop what listens on it (ss -ltnp 'sport = :8082' shows it), then run the demo again." >&2
   exit 1
