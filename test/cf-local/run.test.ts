@@ -261,13 +261,13 @@ describe('a network namespace per container', () => {
 
   it.skipIf(!isolated)('gives PORT 8080 and the container its own address, as Diego sets them', async () => {
     const staged = await stageProcfile(
-      'web: echo "net $PORT $CF_INSTANCE_INTERNAL_IP $CF_INSTANCE_ADDR"; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
+      'web: echo "net $PORT $CF_INSTANCE_INTERNAL_IP $CF_INSTANCE_ADDR $CF_INSTANCE_PORTS"; exec python3 -m http.server "$PORT" --bind 0.0.0.0\n',
     );
     await withRunningApp({ stagedDir: staged, memory: '256M' }, async (app) => {
       const view = await app.waitUntilRunning();
       const line = await app.waitForLog('net ');
       expect(view.ip).toMatch(/^10\.254\.\d+\.\d+$/);
-      expect(line.text).toBe(`net 8080 ${view.ip} ${view.ip}:8080`);
+      expect(line.text).toBe(`net 8080 ${view.ip} ${view.ip}:8080 [{"external":8080,"internal":8080}]`);
       expect((await fetch(app.url())).status).toBe(200);
     });
   });

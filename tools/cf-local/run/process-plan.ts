@@ -104,6 +104,7 @@ function processEnv(input: PlanInput, memoryMb: number): Record<string, string> 
     CF_INSTANCE_INTERNAL_IP: input.addresses?.containerIp ?? '127.0.0.1',
     CF_INSTANCE_PORT: String(input.port),
     CF_INSTANCE_ADDR: `${input.addresses?.containerIp ?? '127.0.0.1'}:${input.port}`,
+    CF_INSTANCE_PORTS: JSON.stringify([{ external: input.port, internal: input.port }]),
     INSTANCE_INDEX: String(input.index),
     INSTANCE_GUID: input.instanceGuid,
   };
