@@ -3,26 +3,18 @@ import { readFile, readdir, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
-import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
-import { startServer, type TestServer } from '../support/http-server.js';
+import { FIXTURES, tutorialBuildpackForFile } from '../support/buildpack.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { tempDir } from '../support/tmp.js';
 
 const APP = join(FIXTURES, 'apps', 'config-server-app');
-let server: TestServer;
-let buildpack: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  buildpack = await tutorialBuildpack(server);
-});
-afterAll(() => server.close());
+const setup = tutorialBuildpackForFile();
 
 describe('detect', () => {
   it('claims an app with sidecars.yml and a Procfile', async () => {
-    const result = await runPhase(buildpack, 'detect', [(await stagingDirs(APP)).buildDir]);
+    const result = await runPhase(setup.buildpack, 'detect', [(await stagingDirs(APP)).buildDir]);
     expect([result.exitCode, result.stdout]).toEqual([0, 'sidecar']);
   });
 
@@ -30,7 +22,7 @@ describe('detect', () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
     await writeFile(join(dirs.buildDir, 'pom.xml'), '<project/>');
-    const result = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    const result = await runPhase(setup.buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('no start command');
@@ -39,7 +31,7 @@ describe('detect', () => {
   it('does not claim an app without sidecar config', async () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'Procfile'), 'web: ./run\n');
-    expect((await runPhase(buildpack, 'detect', [dirs.buildDir])).exitCode).toBe(1);
+    expect((await runPhase(setup.buildpack, 'detect', [dirs.buildDir])).exitCode).toBe(1);
   });
 
   // bin/detect answers the common shapes without Node.js; for each, the bundle's detect (which
@@ -78,10 +70,10 @@ describe('detect', () => {
     for (const [name, text] of Object.entries(files))
       if (text.startsWith('->')) await symlink(text.slice(2), join(dirs.buildDir, name));
       else await writeFile(join(dirs.buildDir, name), text);
-    const shim = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    const shim = await runPhase(setup.buildpack, 'detect', [dirs.buildDir]);
     const bundle = await execa(
       process.execPath,
-      [join(buildpack, 'dist', 'sidecar-buildpack.cjs'), 'detect', dirs.buildDir],
+      [join(setup.buildpack, 'dist', 'sidecar-buildpack.cjs'), 'detect', dirs.buildDir],
       {
         reject: false,
       },
@@ -95,7 +87,7 @@ describe('detect', () => {
 
   it('claims an app configured only through SIDECARS_YML with a command', async () => {
     const dirs = await stagingDirs();
-    const result = await runPhase(buildpack, 'detect', [dirs.buildDir], {
+    const result = await runPhase(setup.buildpack, 'detect', [dirs.buildDir], {
       env: { SIDECARS_YML: 'command: ./run\nsidecars: []\n' },
     });
     expect(result.exitCode).toBe(0);
@@ -107,9 +99,9 @@ describe('finalize and release', () => {
     const dirs = await stagingDirs(APP, 2);
     await mkdir(join(dirs.depsDir, '0', 'profile.d'), { recursive: true });
     await writeFile(join(dirs.depsDir, '0', 'profile.d', 'other.sh'), 'export OTHER=1\n');
-    expect((await runPhase(buildpack, 'supply', supplyArgs(dirs, 1))).exitCode).toBe(0);
+    expect((await runPhase(setup.buildpack, 'supply', supplyArgs(dirs, 1))).exitCode).toBe(0);
     const profileDir = join(await tempDir(), 'profile.d');
-    const result = await runPhase(buildpack, 'finalize', [...supplyArgs(dirs, 1), profileDir]);
+    const result = await runPhase(setup.buildpack, 'finalize', [...supplyArgs(dirs, 1), profileDir]);
     expect(result.exitCode, result.all).toBe(0);
     const launch = parse(await readFile(join(dirs.depsDir, '1', 'launch.yml'), 'utf8')) as LaunchYml;
     expect(launch.processes.map((p) => p.type)).toEqual(['web', 'config-server']);
@@ -129,9 +121,9 @@ describe('finalize and release', () => {
         '  - {name: toString, command: ./t, memory: 16M, process_types: [web, valueOf]}',
       ].join('\n'),
     );
-    const supplied = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const supplied = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(supplied.exitCode, supplied.all).toBe(0);
-    const result = await runPhase(buildpack, 'finalize', [
+    const result = await runPhase(setup.buildpack, 'finalize', [
       ...supplyArgs(dirs),
       join(dirs.buildDir, '..', 'profile.d'),
     ]);
@@ -152,9 +144,9 @@ describe('finalize and release', () => {
       join(dirs.buildDir, 'sidecars.yml'),
       'sidecars:\n  - {name: worker, command: ./w, memory: 16M}\n',
     );
-    const supplied = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const supplied = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(supplied.exitCode, supplied.all).toBe(0);
-    const result = await runPhase(buildpack, 'finalize', [
+    const result = await runPhase(setup.buildpack, 'finalize', [
       ...supplyArgs(dirs),
       join(dirs.buildDir, '..', 'profile.d'),
     ]);
@@ -171,19 +163,23 @@ describe('finalize and release', () => {
       'command: ./my-binary --port "$PORT"\nsidecars: []\n',
     );
     expect(
-      (await runPhase(buildpack, 'finalize', [...supplyArgs(dirs), join(dirs.buildDir, '..', 'profile.d')]))
-        .exitCode,
+      (
+        await runPhase(setup.buildpack, 'finalize', [
+          ...supplyArgs(dirs),
+          join(dirs.buildDir, '..', 'profile.d'),
+        ])
+      ).exitCode,
     ).toBe(0);
     const launch = parse(await readFile(join(dirs.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml;
     expect(launch.processes).toEqual([{ type: 'web', command: './my-binary --port "$PORT"' }]);
-    const release = await runPhase(buildpack, 'release', [dirs.buildDir]);
+    const release = await runPhase(setup.buildpack, 'release', [dirs.buildDir]);
     expect(parse(release.stdout)).toEqual({ default_process_types: { web: './my-binary --port "$PORT"' } });
   });
 
   it('fails finalize with advice when the app has no start command', async () => {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), 'sidecars: []\n');
-    const result = await runPhase(buildpack, 'finalize', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'finalize', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('**ERROR** Procfile: the app has no start command');
     expect(result.stdout).toContain('cf push -b sidecar_buildpack -b java_buildpack');
@@ -193,7 +189,7 @@ describe('finalize and release', () => {
     // The lifecycle calls release only when it did not read the final buildpack's launch.yml:
     // under auto-detection among several buildpacks the sidecars would silently vanish.
     const dirs = await stagingDirs(APP);
-    const result = await runPhase(buildpack, 'release', [dirs.buildDir]);
+    const result = await runPhase(setup.buildpack, 'release', [dirs.buildDir]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(

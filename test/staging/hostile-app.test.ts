@@ -7,23 +7,15 @@
 import { execa } from 'execa';
 import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeAtomically } from '../../src/fs/write-atomically.js';
-import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
-import { startServer, type TestServer } from '../support/http-server.js';
+import { FIXTURES, tutorialBuildpackForFile } from '../support/buildpack.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { tempDir } from '../support/tmp.js';
 
 const APP = join(FIXTURES, 'apps', 'config-server-app');
 const SECRET = 'hunter2-do-not-print';
-let server: TestServer;
-let buildpack: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  buildpack = await tutorialBuildpack(server);
-});
-afterAll(() => server.close());
+const setup = tutorialBuildpackForFile();
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
@@ -37,7 +29,7 @@ describe('a hostile app dir', () => {
       join(dirs.buildDir, 'sidecars.yml'),
       'sidecars:\n  - name: agent\n    command: ./agent\n    memory: 32M\n  - name: gone\n    command: ./bin/gone --flag\n    memory: 32M\n',
     );
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
     expect((await lstat(outside)).mode & 0o777).toBe(0o600);
     expect(result.stdout).toContain(
@@ -53,7 +45,7 @@ describe('a hostile app dir', () => {
     const outside = await tempDir('outside-');
     await writeFile(join(outside, 'sidecar_buildpack.sh'), 'theirs\n');
     await symlink(outside, join(dirs.buildDir, '.profile.d'));
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       '       **ERROR** .profile.d: is a symlink: sidecar_buildpack writes its profile script only into a real .profile.d directory of the app',
@@ -69,7 +61,7 @@ describe('a hostile app dir', () => {
     const theirs = join(dirs.buildDir, '.profile.d', 'sidecar_buildpack.sh');
     await mkdir(theirs, { recursive: true });
     await writeFile(join(theirs, 'keep.txt'), 'theirs\n');
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       '       **ERROR** .profile.d/sidecar_buildpack.sh: is a directory of the app, where sidecar_buildpack writes a script of its own; it is left as it is',
@@ -95,7 +87,9 @@ describe('a hostile app dir', () => {
     const { rm } = await import('node:fs/promises');
     await rm(join(dirs.buildDir, 'sidecars.yml'));
     await symlink(await target(), join(dirs.buildDir, 'sidecars.yml'));
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { APP_TOKEN: SECRET } });
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs), {
+      env: { APP_TOKEN: SECRET },
+    });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       '       **ERROR** sidecars.yml: is a symlink that leads outside the app: it is not read',
@@ -113,11 +107,11 @@ describe('a hostile app dir', () => {
     await rm(join(dirs.buildDir, 'sidecars.yml'));
     await rm(join(dirs.buildDir, 'Procfile'));
     await symlink(target, join(dirs.buildDir, 'sidecars.yml'));
-    const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const supply = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(supply.exitCode).toBe(1);
     expect(supply.stdout).toContain(`       **ERROR** sidecars.yml: ${problem}`);
     // Not taken for "no sidecars.yml": detect says why it does not claim the app.
-    const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    const detect = await runPhase(setup.buildpack, 'detect', [dirs.buildDir]);
     expect(detect.exitCode).toBe(1);
     expect(detect.stderr).toContain(
       `**WARNING** sidecars.yml: ${problem}; sidecar_buildpack does not claim the app`,
@@ -130,7 +124,7 @@ describe('a hostile app dir', () => {
     await mkdir(join(dirs.buildDir, 'config'));
     await rename(join(dirs.buildDir, 'sidecars.yml'), join(dirs.buildDir, 'config', 'sidecars.yml'));
     await symlink('config/sidecars.yml', join(dirs.buildDir, 'sidecars.yml'));
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
   });
 
@@ -139,15 +133,15 @@ describe('a hostile app dir', () => {
     const { rm } = await import('node:fs/promises');
     await rm(join(dirs.buildDir, 'sidecars.yml'));
     await execa('mkfifo', [join(dirs.buildDir, 'sidecars.yml')]);
-    const supply = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const supply = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(supply.exitCode).toBe(1);
     expect(supply.stdout).toContain('**ERROR** sidecars.yml: is a FIFO, not a regular file: it is not read');
     // detect claims the app by its Procfile without opening sidecars.yml, so nothing blocks it.
-    const detect = await runPhase(buildpack, 'detect', [dirs.buildDir]);
+    const detect = await runPhase(setup.buildpack, 'detect', [dirs.buildDir]);
     expect([detect.exitCode, detect.stdout]).toEqual([0, 'sidecar']);
     // Without a Procfile it must read sidecars.yml for a start command, and refuses the FIFO.
     await rm(join(dirs.buildDir, 'Procfile'));
-    const declined = await runPhase(buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
+    const declined = await runPhase(setup.buildpack, 'detect', [dirs.buildDir], { env: { BP_DEBUG: '1' } });
     expect(declined.exitCode).toBe(1);
     expect(declined.stderr).toContain('sidecars.yml: is a FIFO, not a regular file');
   }, 60_000);
@@ -157,7 +151,7 @@ describe('a hostile app dir', () => {
     let text = 'sidecars:\n  - name: a\n    memory: 64M\n    env:\n';
     for (let i = 0; text.length < 80 * 1024; i++) text += `      K${i}: v${i}\n`;
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), text);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       `       **ERROR** sidecars.yml: is ${text.length} bytes; at most 65536 are read`,
@@ -215,7 +209,7 @@ describe('a full deps dir', () => {
           const deps = join(dirs.depsDir, '0');
           await execa('mount', ['-t', 'tmpfs', '-o', `size=16m,nr_inodes=${inodes}`, 'tmpfs', deps]);
           try {
-            const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+            const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
             const left = (await execa('find', ['.'], { cwd: deps })).stdout.split('\n').sort();
             return { inodes, exitCode: result.exitCode, stdout: result.stdout, left };
           } finally {
@@ -248,7 +242,7 @@ describe('download settings', () => {
     ['SIDECAR_DOWNLOAD_DEADLINE', '1e9', 86400],
   ])('refuses %s=%s, which would overflow or disable the timer', async (name, value, max) => {
     const dirs = await stagingDirs(APP);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), { env: { [name]: value } });
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs), { env: { [name]: value } });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       `       **ERROR** $${name}: ${JSON.stringify(value)} is not a number of seconds from 1 to ${max}`,
@@ -260,15 +254,15 @@ describe('download settings', () => {
 describe('an artifact without the command it is run with', () => {
   it('warns that the command is not there when a download installs as one file', async () => {
     const body = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
-    server.route('/bare/agent', (_req, res) => void res.writeHead(200).end(body));
+    setup.server.route('/bare/agent', (_req, res) => void res.writeHead(200).end(body));
     const { createHash } = await import('node:crypto');
     const sha = createHash('sha256').update(body).digest('hex');
     const dirs = await stagingDirs();
     await writeFile(
       join(dirs.buildDir, 'sidecars.yml'),
-      `sidecars:\n  - name: agent\n    uri: ${server.url}/bare/agent\n    sha256: ${sha}\n    command: ./bin/agent --serve\n    memory: 64M\n`,
+      `sidecars:\n  - name: agent\n    uri: ${setup.server.url}/bare/agent\n    sha256: ${sha}\n    command: ./bin/agent --serve\n    memory: 64M\n`,
     );
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain(
       '       **WARNING** agent: its command starts with ./bin/agent, which the artifact (installed as one file, agent) does not hold: the sidecar will fail at launch unless something creates it first',
@@ -280,8 +274,8 @@ describe('a manifest sha256 in upper case', () => {
   it('is the same pin: the shim and supply accept it', async () => {
     const { makeTestBuildpack, serveFixtureSidecar, serveNodeRuntime } =
       await import('../support/buildpack.js');
-    const node = await serveNodeRuntime(server);
-    const sidecar = await serveFixtureSidecar(server);
+    const node = await serveNodeRuntime(setup.server);
+    const sidecar = await serveFixtureSidecar(setup.server);
     const upper = await makeTestBuildpack({
       dependencies: [
         { ...node, sha256: node.sha256.toUpperCase() },

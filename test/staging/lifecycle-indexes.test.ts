@@ -5,21 +5,13 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeJson } from '../../src/runtime/runtime-types.js';
-import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
-import { startServer, type TestServer } from '../support/http-server.js';
+import { FIXTURES, tutorialBuildpackForFile } from '../support/buildpack.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 
 const APP = join(FIXTURES, 'apps', 'config-server-app');
-let server: TestServer;
-let buildpack: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  buildpack = await tutorialBuildpack(server);
-});
-afterAll(() => server.close());
+const setup = tutorialBuildpackForFile();
 
 describe('ten or more buildpacks', () => {
   it('writes launch.yml to the unpadded deps dir too, where the lifecycle reads it', async () => {
@@ -42,7 +34,7 @@ describe('ten or more buildpacks', () => {
       }),
     );
     const args = [dirs.buildDir, dirs.cacheDir, dirs.depsDir, '09'];
-    const result = await runPhase(buildpack, 'supply', args);
+    const result = await runPhase(setup.buildpack, 'supply', args);
     expect(result.exitCode, result.all).toBe(0);
     const padded = await readFile(join(dirs.depsDir, '09', 'launch.yml'), 'utf8');
     expect(await readFile(join(dirs.depsDir, '9', 'launch.yml'), 'utf8')).toBe(padded);
@@ -69,7 +61,7 @@ describe('ten or more buildpacks', () => {
 
   it('writes no copy below ten buildpacks', async () => {
     const dirs = await stagingDirs(APP, 2);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs, 1));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs, 1));
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).not.toContain('zero-padded');
     expect((await readdir(dirs.depsDir)).sort()).toEqual(['0', '1']);
@@ -81,7 +73,7 @@ describe("other buildpacks' sidecars", () => {
     const dirs = await stagingDirs(APP, 2);
     const agent = await runPhase(join(FIXTURES, 'buildpacks', 'agent-supply'), 'supply', supplyArgs(dirs, 0));
     expect(agent.exitCode, agent.all).toBe(0);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs, 1));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs, 1));
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain(
       "Sidecar agent of the buildpack at deps/0 runs beside web, worker (16M): counted in the memory guard's reservation",

@@ -5,25 +5,17 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LaunchYml } from '../../src/launch/launch-types.js';
 import type { RuntimeJson } from '../../src/runtime/runtime-types.js';
-import { FIXTURES, tutorialBuildpack } from '../support/buildpack.js';
-import { startServer, type TestServer } from '../support/http-server.js';
+import { FIXTURES, tutorialBuildpackForFile } from '../support/buildpack.js';
 import { freePort, waitForHttp } from '../support/net.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { dropletFromStaging, launch, MiB, type Droplet } from '../runtime/launcher.js';
 
 const APP = join(FIXTURES, 'apps', 'config-server-app');
 const SECRET = 'vcap-secret-7d1e0c';
-let server: TestServer;
-let buildpack: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  buildpack = await tutorialBuildpack(server);
-});
-afterAll(() => server.close());
+const setup = tutorialBuildpackForFile();
 
 function sidecarsYml(port: number, memory = '256M'): string {
   return [
@@ -48,7 +40,7 @@ async function stage(yml: string) {
   const vcapServices = JSON.stringify({
     cfg: [{ name: 'cfg', tags: ['config'], credentials: { token: SECRET } }],
   });
-  const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), {
+  const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs), {
     env: { MEMORY_LIMIT: '1024m', VCAP_SERVICES: vcapServices },
   });
   return { dirs, result, vcapServices };
@@ -139,7 +131,7 @@ describe('failure cases', () => {
       join(dirs.buildDir, 'sidecars.yml'),
       'sidecars:\n  - name: cs\n    dependency: config-server\n    command: ./config-server\n    memory: 64M\n    stop: { grace: 15s }\n',
     );
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       '       **ERROR** sidecars.yml:6: sidecars[0].stop.grace: "15s" is not between 1s and 9s',
@@ -201,7 +193,7 @@ describe('a staged droplet at run time', () => {
   async function stagedDroplet(yml: string): Promise<{ d: Droplet; launchYml: LaunchYml }> {
     const dirs = await stagingDirs();
     await writeFile(join(dirs.buildDir, 'sidecars.yml'), yml);
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs));
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs));
     expect(result.exitCode, result.all).toBe(0);
     const d = await droplet(dirs);
     return { d, launchYml: parse(await readFile(join(d.depsDir, '0', 'launch.yml'), 'utf8')) as LaunchYml };

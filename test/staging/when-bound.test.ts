@@ -5,20 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tutorialBuildpack } from '../support/buildpack.js';
-import { startServer, type TestServer } from '../support/http-server.js';
+import { describe, expect, it } from 'vitest';
+import { tutorialBuildpackForFile } from '../support/buildpack.js';
 import { runPhase, stagingDirs, supplyArgs } from '../support/staging.js';
 import { listTree } from '../support/tree.js';
 
-let server: TestServer;
-let buildpack: string;
-
-beforeAll(async () => {
-  server = await startServer();
-  buildpack = await tutorialBuildpack(server);
-});
-afterAll(() => server.close());
+const setup = tutorialBuildpackForFile();
 
 const DEFAULTS = [
   'sidecars:',
@@ -40,7 +32,7 @@ const BOUND = JSON.stringify({
 describe('an operator default with when_bound', () => {
   it('is staged when its service is bound, and the log names the service', async () => {
     const dirs = await stagingDirs();
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), {
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs), {
       env: { SIDECARS_DEFAULTS_YML: DEFAULTS, VCAP_SERVICES: BOUND },
     });
     expect(result.exitCode, result.all).toBe(0);
@@ -59,7 +51,7 @@ describe('an operator default with when_bound', () => {
 
   it('is left out when no such service is bound, with a line that says how to turn it on', async () => {
     const dirs = await stagingDirs();
-    const result = await runPhase(buildpack, 'supply', supplyArgs(dirs), {
+    const result = await runPhase(setup.buildpack, 'supply', supplyArgs(dirs), {
       env: { SIDECARS_DEFAULTS_YML: DEFAULTS, VCAP_SERVICES: '{}' },
     });
     expect(result.exitCode, result.all).toBe(0);

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { BuildpackManifest, ManifestDependency } from '../../src/dependencies/manifest-types.js';
 import { makeArchive, sha256File, type ArchiveFormat } from './archives.js';
-import type { TestServer } from './http-server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type TestServer } from './http-server.js';
 import { makeNodeRuntimeTarball } from './node-runtime.js';
 import { tempDir } from './tmp.js';
 
@@ -83,4 +84,18 @@ export async function serveFixtureSidecar(
  */
 export async function tutorialBuildpack(server: TestServer): Promise<string> {
   return makeTestBuildpack({ node: { server }, dependencies: [await serveFixtureSidecar(server)] });
+}
+
+/**
+ * For a test file: a local server and the tutorial buildpack served by it, made before the
+ * file's tests and closed after them. Read `.server` and `.buildpack` inside the tests.
+ */
+export function tutorialBuildpackForFile(): { server: TestServer; buildpack: string } {
+  const made = {} as { server: TestServer; buildpack: string };
+  beforeAll(async () => {
+    made.server = await startServer();
+    made.buildpack = await tutorialBuildpack(made.server);
+  });
+  afterAll(() => made.server?.close());
+  return made;
 }
