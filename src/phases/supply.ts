@@ -18,7 +18,13 @@ import { loadManifest } from '../dependencies/manifest.js';
 import { buildLaunchYml } from '../launch/launch-config.js';
 import type { DeclaredSidecar } from '../launch/declared-sidecars.js';
 import type { LaunchProcess } from '../launch/launch-types.js';
-import { launchYmlCopyNote, writeDepsConfigYml, writeLaunchYml } from '../launch/launch-yml.js';
+import {
+  launchYmlCopyNote,
+  launchYmlIndexes,
+  launchYmlPath,
+  writeDepsConfigYml,
+  writeLaunchYml,
+} from '../launch/launch-yml.js';
 import type { StagingContext } from './context.js';
 import { otherBuildpacksSidecars } from './other-sidecars.js';
 import { installSidecars, type InstalledSidecar } from './install-sidecars.js';
@@ -115,7 +121,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
     await writeDepsConfigYml(ctx.depsDir, ctx.depsIdx, { name: 'sidecar', version: ctx.buildpack.version });
   } catch (error) {
     await rm(join(depsRoot, 'sidecars'), { recursive: true, force: true });
-    for (const path of [...runtimePaths(target), join(depsRoot, 'launch.yml'), join(depsRoot, 'config.yml')])
+    const launchYmls = launchYmlIndexes(ctx.depsIdx).map((idx) => launchYmlPath(ctx.depsDir, idx));
+    for (const path of [...runtimePaths(target), ...launchYmls, join(depsRoot, 'config.yml')])
       await rm(path, { recursive: true, force: true });
     // rmdir removes only an empty dir: one that something else wrote into stays.
     for (const dir of dirsToMake) await rmdir(dir).catch(() => undefined);
