@@ -222,7 +222,7 @@ export class RunningApp {
         emit(
           'CELL',
           'OUT',
-          `cf-local: no network namespace per container (it needs root): instances share this machine's network, each with a free PORT of its own (${view.port})`,
+          `cf-local: no network namespace per container (made only as root, with iproute2): instances share this machine's network, each with a free PORT of its own (${view.port})`,
         );
       if (this.stopped) {
         await cgroup?.remove();
