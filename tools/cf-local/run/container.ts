@@ -115,11 +115,13 @@ export class Container {
     const readers = [out, err].map((fifo) =>
       spawn('cat', [fifo], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] }),
     );
-    readers.forEach((reader, i) =>
+    readers.forEach((reader, i) => {
+      // A reader whose writer never came (cf-local killed in between) would wait forever.
+      if (reader.pid !== undefined) this.config.reaper?.watchGroup(reader.pid);
       createInterface({ input: reader.stdout! }).on('line', (l) =>
         this.config.emit(spec.source, i === 0 ? 'OUT' : 'ERR', l),
-      ),
-    );
+      );
+    });
     // The pipes first; then joining the cgroup before exec keeps every byte the process
     // allocates inside the limit.
     const { network } = this.config;
@@ -244,7 +246,10 @@ export class Container {
       readers.map((r) => (r.exitCode !== null || r.signalCode !== null ? undefined : once(r, 'exit'))),
     );
     await Promise.race([drained, sleep(1000)]);
-    for (const reader of readers) reader.kill('SIGKILL');
+    for (const reader of readers) {
+      reader.kill('SIGKILL');
+      if (reader.pid !== undefined) this.config.reaper?.forgetGroup(reader.pid);
+    }
     emit('CELL', 'OUT', `Cell cf-local destroying container for instance ${guid}`);
     await rm(this.config.home, { recursive: true, force: true });
     await rm(this.stdioDir(), { recursive: true, force: true });
