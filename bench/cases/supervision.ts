@@ -173,27 +173,16 @@ async function measureSupervision(ctx: BenchContext): Promise<Row[]> {
 
   // CPU per hour with the default sampling (5 s) and a tcp probe every 10 s.
   const port = await freePort();
-  const probed = await container(ctx, {
-    health: {
-      probe: { kind: 'tcp', port },
-      intervalSeconds: 10,
-      timeoutSeconds: 2,
-      failureThreshold: 3,
-      startPeriodSeconds: 60,
-    },
-  });
+  const health = {
+    probe: { kind: 'tcp', port },
+    intervalSeconds: 10,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+    startPeriodSeconds: 60,
+  } as const;
+  const probed = await container(ctx, { health });
   const windowMs = quick ? 6_000 : 60_000;
-  const supervisor = probed.start(
-    supervised(tcpServer(port), {
-      health: {
-        probe: { kind: 'tcp', port },
-        intervalSeconds: 10,
-        timeoutSeconds: 2,
-        failureThreshold: 3,
-        startPeriodSeconds: 60,
-      },
-    }),
-  );
+  const supervisor = probed.start(supervised(tcpServer(port), { health }));
   await untilListening(port);
   await sleep(1000);
   const before = await cpuMs(supervisor.pid as number);

@@ -122,20 +122,18 @@ if [[ -z ${__sidecar_bp_profiled-} ]]; then
         0) ;;
         *) verdict="unreadable" ;;
       esac
-      unset -f sidecar_bp_read_sidecars sidecar_bp_sidecar_names
-      unset __sidecar_bp_launch_yml_awk
-      if [[ $verdict == match\ * ]]; then
-        echo "$prefix the launch of sidecar '${verdict#match }' (another buildpack's) in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
-        return 0
-      elif [[ $verdict =~ ^memory\ ([0-9]+)$ ]]; then
-        extra_mb=${BASH_REMATCH[1]}
-      else
-        echo "$prefix cannot read the sidecars of ${later[*]} (YAML this reader does not take); this launch counts as the app's, their memory is not reserved" >&2
-      fi
     fi
     if declare -F sidecar_bp_read_sidecars >/dev/null; then
       unset -f sidecar_bp_read_sidecars sidecar_bp_sidecar_names
       unset __sidecar_bp_launch_yml_awk
+    fi
+    if [[ ${verdict-} == match\ * ]]; then
+      echo "$prefix the launch of sidecar '${verdict#match }' (another buildpack's) in process type '$process_type'; MEMORY_LIMIT ${MEMORY_LIMIT-unset} left alone"
+      return 0
+    elif [[ ${verdict-} =~ ^memory\ ([0-9]+)$ ]]; then
+      extra_mb=${BASH_REMATCH[1]}
+    elif ((${#later[@]})); then
+      echo "$prefix cannot read the sidecars of ${later[*]} (YAML this reader does not take); this launch counts as the app's, their memory is not reserved" >&2
     fi
     type_tsv=$dir/process-types/$process_type.tsv
     # shellcheck source=memory-guard.sh

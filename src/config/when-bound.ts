@@ -55,6 +55,18 @@ export interface WhenBoundResult {
   lines: string[];
 }
 
+/** The sidecars a staging turns on, from its VCAP_SERVICES; with what is wrong with that, if anything. */
+export function stagedSidecars(
+  sidecars: SidecarConfig[],
+  vcapServices: string | undefined,
+): WhenBoundResult & { problem?: string } {
+  const bound = boundServices(vcapServices);
+  return {
+    ...selectWhenBound(sidecars, bound.services),
+    ...(bound.problem && sidecars.some((s) => s.whenBound) ? { problem: bound.problem } : {}),
+  };
+}
+
 export function selectWhenBound(sidecars: SidecarConfig[], services: BoundService[]): WhenBoundResult {
   const kept: SidecarConfig[] = [];
   const lines: string[] = [];

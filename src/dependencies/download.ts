@@ -17,7 +17,7 @@ import type { Agent } from 'node:http';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'node-fetch';
-import { InterruptedError, UserError } from '../errors.js';
+import { diskFullError, InterruptedError, UserError } from '../errors.js';
 import { displayUrl } from '../log/redact.js';
 import { proxyFor } from './proxy.js';
 import { HttpError, PermanentError, withRetry } from './retry.js';
@@ -135,12 +135,15 @@ async function downloadOnce(
     if (overall.signal.aborted) throw deadlinePassed(options);
     if (controller.signal.aborted)
       throw new Error(`no data for ${options.idleTimeoutMs / 1000}s (timed out)`);
-    const code = (error as NodeJS.ErrnoException).code;
     // A full disk stays full: say so at once instead of downloading it again three times.
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      throw new UserError(`${request.label}: no space left on the device while downloading it (${code})`, {
-        hint: 'The staging disk is full: the artifact may be larger than its server claims, or the disk too small. Nothing was kept.',
-      });
+    const full = diskFullError(error);
+    if (full)
+      throw new UserError(
+        `${request.label}: no space left on the device while downloading it (${full.code})`,
+        {
+          hint: 'The staging disk is full: the artifact may be larger than its server claims, or the disk too small. Nothing was kept.',
+        },
+      );
     throw error;
   } finally {
     clearTimeout(timer);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { DISK_FULL_HINT, UserError } from '../errors.js';
+import { DISK_FULL_HINT, diskFullError, UserError } from '../errors.js';
 
 export async function writeAtomically(path: string, content: string): Promise<void> {
   // Not named after the file: a 255-character name plus a suffix is longer than a file name may
@@ -18,8 +18,7 @@ export async function writeAtomically(path: string, content: string): Promise<vo
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
+    if (diskFullError(error))
       throw new UserError(`no space left on the device to write ${basename(path)} (${path})`, {
         hint: DISK_FULL_HINT,
       });

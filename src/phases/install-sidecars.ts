@@ -6,7 +6,7 @@
  * failure in config order is the one reported. Each sidecar's sha256 is checked before a byte of
  * it is unpacked, as before. Removing what was unpacked on failure is the caller's (supply.ts).
  */
-import { chmod, lstat, stat } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { UnpackBudget } from '../archive/limits.js';
 import { extractArtifact } from '../archive/extract.js';
@@ -18,6 +18,7 @@ import {
 } from '../dependencies/cache.js';
 import { inParallel } from '../dependencies/in-parallel.js';
 import { prepareAppCommand } from '../fs/app-command.js';
+import { missing } from '../fs/missing.js';
 import { sidecarDir } from '../launch/launch-config.js';
 import { formatBytes } from '../log/format-bytes.js';
 import { OrderedOutput } from '../log/ordered-output.js';
@@ -119,15 +120,8 @@ async function installOne(ctx: StagingContext, sidecar: SidecarPlan): Promise<In
 
 /** The files of the app a dependency's default command reads that the app does not have. */
 async function missingAppFiles(buildDir: string, needs: AppFileNeed[]): Promise<AppFileNeed[]> {
-  const present = await Promise.all(
-    needs.map((need) =>
-      lstat(join(buildDir, need.path)).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  return needs.filter((_, i) => !present[i]);
+  const absent = new Set(await missing(needs.map((need) => join(buildDir, need.path))));
+  return needs.filter((need) => absent.has(join(buildDir, need.path)));
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { stringify } from 'yaml';
 import { loadAppConfig } from '../config/load.js';
-import { boundServices, selectWhenBound } from '../config/when-bound.js';
+import { stagedSidecars } from '../config/when-bound.js';
 import { UserError } from '../errors.js';
 import { appProcesses } from './app-processes.js';
 import type { ReleaseContext } from './context.js';
@@ -18,9 +18,7 @@ import type { ReleaseContext } from './context.js';
 export async function release(ctx: ReleaseContext): Promise<string> {
   const config = await loadAppConfig(ctx.buildDir, ctx.env);
   // Only the sidecars supply staged count: a when_bound one without its service was never there.
-  const staged = config
-    ? selectWhenBound(config.sidecars, boundServices(ctx.env.VCAP_SERVICES).services).sidecars
-    : [];
+  const staged = config ? stagedSidecars(config.sidecars, ctx.env.VCAP_SERVICES).sidecars : [];
   if (config && staged.length > 0) throw sidecarsWouldBeLost(config.sources, staged.length);
   const processes = await appProcesses(ctx.buildDir, config);
   return stringify({ default_process_types: processes.web ? { web: processes.web } : {} });

@@ -5,11 +5,12 @@
  * All-or-nothing: launch.yml and config.yml are written last, and on any failure the sidecars
  * unpacked by this run are removed, so a failed staging leaves DEPS_DIR/INDEX as it found it.
  */
-import { lstat, rm, rmdir } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDir } from '../fs/make-dir.js';
+import { missing } from '../fs/missing.js';
 import { loadAppConfig } from '../config/load.js';
-import { boundServices, selectWhenBound } from '../config/when-bound.js';
+import { stagedSidecars } from '../config/when-bound.js';
 import { formatMb, parseSizeMb } from '../config/size.js';
 import { urlSecrets } from '../log/redact.js';
 import { removeStaleUnpacking } from '../archive/extract.js';
@@ -68,10 +69,8 @@ export async function supply(ctx: StagingContext): Promise<SupplyResult> {
   log.detail(`Reading ${loaded.sources.join(' + ')}: ${loaded.sidecars.length} sidecar(s)`);
   for (const note of loaded.layering ?? []) log.detail(note);
   for (const warning of loaded.layeringWarnings ?? []) log.warning(warning);
-  const bound = boundServices(ctx.env.VCAP_SERVICES);
-  if (bound.problem && loaded.sidecars.some((s) => s.whenBound))
-    log.warning(`${bound.problem}: no service counts as bound for when_bound`);
-  const selected = selectWhenBound(loaded.sidecars, bound.services);
+  const selected = stagedSidecars(loaded.sidecars, ctx.env.VCAP_SERVICES);
+  if (selected.problem) log.warning(`${selected.problem}: no service counts as bound for when_bound`);
   for (const line of selected.lines) log.detail(line);
   if (selected.sidecars.length === 0) {
     log.detail('No sidecar is turned on; nothing to install');
@@ -164,19 +163,6 @@ function redeclared(s: DeclaredSidecar): LaunchProcess {
     platforms: { cloudfoundry: { sidecar_for: s.processTypes } },
     ...(s.memoryMb ? { limits: { memory: s.memoryMb } } : {}),
   };
-}
-
-/** Those of `paths` that do not exist. */
-async function missing(paths: string[]): Promise<string[]> {
-  const absent = await Promise.all(
-    paths.map((p) =>
-      lstat(p).then(
-        () => false,
-        () => true,
-      ),
-    ),
-  );
-  return paths.filter((_, i) => absent[i]);
 }
 
 /** The run-time features and the memory advice (src/runtime/); MEMORY_LIMIT here is the staging memory. */
